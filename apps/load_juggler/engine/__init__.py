@@ -1,0 +1,1 @@
+"""Pure decision code: no AppDaemon import may appear below this package."""
