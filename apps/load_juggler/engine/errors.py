@@ -1,4 +1,4 @@
-"""The one error type for bad configuration or input, shaped so a user can fix it from the message."""
+"""The one error type for bad configuration or input, shaped so a user can fix it."""
 
 from __future__ import annotations
 

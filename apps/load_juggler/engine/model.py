@@ -8,14 +8,14 @@ phases at the site are "A", "B", "C" and at a load "L1", "L2", "L3" (mapped by `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 SITE_PHASES: tuple[str, ...] = ("A", "B", "C")
 LOAD_PHASES: tuple[str, ...] = ("L1", "L2", "L3")
 SITE_NODE = "site"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """How a load may be fed; see DESIGN.md "Control rules"."""
 
     CONTINUOUS = "continuous"
@@ -39,7 +39,7 @@ _URGENCY = {
 }
 
 
-class Strategy(str, Enum):
+class Strategy(StrEnum):
     """How capacity is shared between loads of one urgency tier."""
 
     PRIORITY = "priority"
@@ -48,7 +48,7 @@ class Strategy(str, Enum):
     STRICT = "strict"
 
 
-class LoadKind(str, Enum):
+class LoadKind(StrEnum):
     """`evse` takes any current in [min_a, max_a]; `plug` is on/off at a fixed power."""
 
     EVSE = "evse"
