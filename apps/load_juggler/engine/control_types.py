@@ -8,9 +8,9 @@ controller smooths and holds them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
-from .model import BatteryConfig, Circuit, Decision, InverterLimits, Load, Mode, Site
+from .model import BatteryConfig, Circuit, Decision, InverterLimits, Load, Mode, Site, Snapshot
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Readings:
     loads: dict[str, LoadReading] = field(default_factory=dict)
 
 
-class LoadState(str, Enum):
+class LoadState(StrEnum):
     """What a load is doing, as a user reads it on its entity."""
 
     CHARGING = "charging"
@@ -74,6 +74,7 @@ class LoadState(str, Enum):
     OFF = "off"
     DISCONNECTED = "disconnected"
     UNAVAILABLE = "unavailable"
+    ERROR = "error"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Command:
     reason: str
 
 
-class SiteStatus(str, Enum):
+class SiteStatus(StrEnum):
     OK = "ok"
     GRID_STALE = "grid_stale"
     ERROR = "error"
@@ -96,11 +97,20 @@ class SiteStatus(str, Enum):
 
 @dataclass(frozen=True)
 class CycleResult:
+    """One cycle's outcome.
+
+    `decision` is the engine decision whose allocations bound the commands (the second run when
+    a load was held at its minimum), `snapshot` the filtered input it was made from; both are
+    None in the ERROR state. `messages` carry what should be logged once (stale grid entered or
+    left, engine error or recovery).
+    """
+
     now_s: float
     status: SiteStatus
     commands: dict[str, Command]
     decision: Decision | None
     messages: tuple[str, ...] = ()
+    snapshot: Snapshot | None = None
 
 
 __all__ = [

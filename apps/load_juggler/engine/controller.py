@@ -1,0 +1,573 @@
+"""The cycle controller: raw readings in, one command per load out, every cycle.
+
+The engine (`allocate`) answers "what may each load use right now?" from one snapshot. This
+controller adds what a single snapshot cannot know: filtered sensors, a stale grid sensor,
+start/stop timers, ramps and a write deadband. It is driven only by the clock passed to `step`,
+so the hub, the simulator and the tests replay it exactly.
+
+Safety order, strongest first:
+1. a command never exceeds the engine's allocation for that cycle; holding a load at its minimum
+   against the engine's wish is only done after a second engine run with that load forced to its
+   minimum, whose allocation is then the ceiling for every load;
+2. cuts are immediate and always written; timers may delay a raise or a start, never a cut;
+3. any exception inside a cycle commands every load to 0 and reports `SiteStatus.ERROR`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, replace
+
+from .allocate import allocate
+from .control_types import (
+    Command,
+    CycleResult,
+    LoadReading,
+    LoadState,
+    Plant,
+    Readings,
+    SiteStatus,
+)
+from .errors import ConfigError
+from .model import (
+    SITE_PHASES,
+    BatteryLevels,
+    Decision,
+    Load,
+    LoadAllocation,
+    LoadKind,
+    Mode,
+    Snapshot,
+)
+from .smoothing import Ema, RiseFirstEma, finite_or_none
+from .timers import LoadMemory
+from .validate import validate
+
+AllocateFn = Callable[[Snapshot], Decision]
+
+#: Modes whose starts and stops follow the surplus and so get start and stop delays.
+SURPLUS_MODES = frozenset({Mode.SOLAR_ONLY, Mode.EXCESS})
+#: Modes whose cars keep their pause budget; after it a car holds at min instead of stopping.
+BUDGET_MODES = frozenset({Mode.SOLAR_ONLY})
+
+_EPS_A = 1e-6
+
+
+def validate_plant(plant: Plant) -> None:
+    """Reject a bad configuration when it is loaded, not in the middle of a cycle."""
+    validate(plant.site, plant.circuits, plant.loads)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the time rules want for one load before the ceiling and the ramp are applied."""
+
+    action: str  # "follow" (engine's value), "hold" (min if physically possible), "off"
+    state: LoadState
+    reason: str
+    pause: bool = False  # a stop by us for lack of surplus: counts against the pause budget
+
+
+class Controller:
+    """Turns each cycle's readings into commands; see the module docstring for the rules.
+
+    Modes: `LoadReading.mode`, when given, is the live mode (an `input_select`) and is remembered;
+    `set_mode` does the same from code. Either takes effect in the step that sees it.
+    """
+
+    def __init__(self, plant: Plant, allocate_fn: AllocateFn | None = None) -> None:
+        validate_plant(plant)
+        self._allocate: AllocateFn = allocate_fn or allocate
+        self._plant = plant
+        self._memory: dict[str, LoadMemory] = {
+            ld.id: LoadMemory(mode=ld.mode) for ld in plant.loads
+        }
+        self._reset_filters()
+        self._started_s: float | None = None
+        self._last_now_s: float | None = None
+        self._grid_seen_s: float | None = None
+        self._status = SiteStatus.OK
+        self._levels: BatteryLevels | None = None
+
+    # ------------------------------------------------------------------ configuration at runtime
+
+    @property
+    def plant(self) -> Plant:
+        return self._plant
+
+    def mode_of(self, load_id: str) -> Mode:
+        return self._memory_of(load_id).mode
+
+    def set_mode(self, load_id: str, mode: Mode | str) -> None:
+        self._memory_of(load_id).mode = Mode(mode)
+
+    def replace_plant(self, plant: Plant) -> None:
+        """Adopt a new configuration; loads that keep their id keep their timers and mode.
+
+        A load whose configured mode changed takes the new configured mode, otherwise the live
+        mode (from `set_mode` or readings) survives the reload.
+        """
+        validate_plant(plant)
+        old_cfg = {ld.id: ld for ld in self._plant.loads}
+        memory: dict[str, LoadMemory] = {}
+        for load in plant.loads:
+            mem = self._memory.get(load.id)
+            if mem is None:
+                mem = LoadMemory(mode=load.mode)
+            elif old_cfg[load.id].mode != load.mode:
+                mem.mode = load.mode
+            memory[load.id] = mem
+        phases_changed = plant.site.phases != self._plant.site.phases
+        self._plant = plant
+        self._memory = memory
+        if phases_changed:
+            self._reset_filters()
+
+    def replace_load(self, load: Load) -> None:
+        """Add a load, or change one in place (same id)."""
+        loads = [ld for ld in self._plant.loads if ld.id != load.id]
+        index = next((i for i, ld in enumerate(self._plant.loads) if ld.id == load.id), len(loads))
+        loads.insert(index, load)
+        self.replace_plant(replace(self._plant, loads=tuple(loads)))
+
+    def remove_load(self, load_id: str) -> None:
+        self._memory_of(load_id)
+        loads = tuple(ld for ld in self._plant.loads if ld.id != load_id)
+        self.replace_plant(replace(self._plant, loads=loads))
+
+    # ------------------------------------------------------------------------------- the cycle
+
+    def step(self, now_s: float, readings: Readings) -> CycleResult:
+        """One cycle. Never raises: any failure yields the safe state (all loads at 0)."""
+        try:
+            result = self._step(now_s, readings)
+        except Exception as err:
+            return self._safe_state(now_s, err)
+        return result
+
+    def _step(self, now_s: float, readings: Readings) -> CycleResult:
+        now_s = float(now_s)
+        if not math.isfinite(now_s):
+            raise ValueError(f"clock value {now_s!r} is not a finite number")
+        messages: list[str] = []
+        if self._status is SiteStatus.ERROR:
+            messages.append("engine recovered: normal control resumed")
+        dt_s = 0.0 if self._last_now_s is None else max(0.0, now_s - self._last_now_s)
+        if self._started_s is None:
+            self._started_s = now_s
+        self._last_now_s = now_s
+
+        settings = self._plant.settings
+        load_readings = {ld.id: readings.loads.get(ld.id) for ld in self._plant.loads}
+        loads = tuple(self._engine_load(ld, load_readings[ld.id]) for ld in self._plant.loads)
+        snapshot = self._snapshot(readings, loads)
+
+        stale_for_s = now_s - (
+            self._grid_seen_s if self._grid_seen_s is not None else self._started_s
+        )
+        stale = stale_for_s >= settings.grid_stale_timeout_s
+        if stale and self._status is not SiteStatus.GRID_STALE:
+            messages.append(
+                f"grid current sensor has no valid value for {stale_for_s:.0f} s: charging cars "
+                "held at minimum where the last known headroom allows it, other loads off"
+            )
+        elif not stale and self._status is SiteStatus.GRID_STALE:
+            messages.append("grid current sensor is back: normal control resumed")
+        status = SiteStatus.GRID_STALE if stale else SiteStatus.OK
+
+        decision = self._allocate(snapshot)
+        self._levels = decision.battery_levels
+        if stale:
+            commands = self._stale_commands(now_s, loads, load_readings, decision)
+        else:
+            commands, decision, snapshot = self._normal_commands(
+                now_s, dt_s, loads, load_readings, snapshot, decision
+            )
+        self._status = status
+        return CycleResult(
+            now_s=now_s,
+            status=status,
+            commands=commands,
+            decision=decision,
+            messages=tuple(messages),
+            snapshot=snapshot,
+        )
+
+    # --------------------------------------------------------------------------- snapshot input
+
+    def _reset_filters(self) -> None:
+        alpha = self._plant.settings.smoothing_alpha
+        phases = SITE_PHASES[: self._plant.site.phases]
+        self._background = {p: RiseFirstEma(alpha) for p in phases}
+        self._solar = Ema(alpha)
+        self._battery_w = Ema(alpha)
+        self._voltage = Ema(alpha)
+        self._soc_pct: float | None = None
+        self._import_cap_w: float | None = None
+
+    def _engine_load(self, cfg: Load, reading: LoadReading | None) -> Load:
+        """The load as the engine sees it this cycle: live mode, connection and draw."""
+        mem = self._memory[cfg.id]
+        if reading is not None and reading.mode is not None:
+            # An unknown input_select option must not stop every load: keep the last mode.
+            with suppress(ValueError):
+                mem.mode = Mode(reading.mode)
+        if reading is None or not reading.available:
+            # No report from the load app: it gets nothing, but its last draw stays unknown.
+            return replace(cfg, mode=Mode.OFF, draw_a=None)
+        draw: tuple[float, ...] | None = None
+        if reading.draw_a is not None:
+            values = [finite_or_none(v) for v in reading.draw_a]
+            if len(values) >= cfg.phases and all(v is not None for v in values[: cfg.phases]):
+                draw = tuple(max(0.0, float(v)) for v in values[: cfg.phases])  # type: ignore[arg-type]
+        return replace(
+            cfg,
+            mode=mem.mode,
+            connected=bool(reading.connected),
+            drawing=bool(reading.drawing),
+            draw_a=draw,
+        )
+
+    def _snapshot(self, readings: Readings, loads: tuple[Load, ...]) -> Snapshot:
+        """Filter the raw readings into one snapshot.
+
+        What gets smoothed per phase is the background (grid minus the managed loads' own draw):
+        the loads' draw is known exactly each cycle and must not be smeared, otherwise a car that
+        was just cut would still look like import for several cycles. The background filter
+        follows rises at once (`RiseFirstEma`); the engine gets background + this cycle's draw.
+        """
+        site = self._plant.site
+        phases = SITE_PHASES[: site.phases]
+        draw_by_phase = dict.fromkeys(phases, 0.0)
+        for load in loads:
+            if load.draw_a is None:
+                continue
+            for site_phase, amps in zip(load.site_phases, load.draw_a, strict=False):
+                if site_phase in draw_by_phase:
+                    draw_by_phase[site_phase] += amps
+        raw = readings.grid_a
+        grid_values = list(raw) if isinstance(raw, list | tuple) else []
+        fresh = len(grid_values) >= len(phases)
+        for i, phase in enumerate(phases):
+            sample = finite_or_none(grid_values[i]) if i < len(grid_values) else None
+            if sample is None:
+                fresh = False
+                continue
+            self._background[phase].update(sample - draw_by_phase[phase])
+        if fresh:
+            self._grid_seen_s = self._last_now_s
+        backgrounds = [self._background[p].value for p in phases]
+        grid_a: tuple[float, ...] | None = None
+        if all(b is not None for b in backgrounds):
+            grid_a = tuple(b + draw_by_phase[p] for b, p in zip(backgrounds, phases, strict=True))  # type: ignore[operator]
+
+        voltage_v = self._voltage.update(readings.voltage_v)
+        cap_w = finite_or_none(readings.max_import_w)
+        if cap_w is not None:
+            self._import_cap_w = cap_w
+        live_site = site
+        if voltage_v is not None and voltage_v > 0:
+            live_site = replace(live_site, voltage_v=voltage_v)
+        if self._import_cap_w is not None:
+            live_site = replace(live_site, max_import_w=self._import_cap_w)
+
+        soc = finite_or_none(readings.battery_soc_pct)
+        if soc is not None:
+            self._soc_pct = soc
+        solar_w = self._solar.update(readings.solar_w)
+        battery_w = self._battery_w.update(readings.battery_power_w)
+        return Snapshot(
+            site=live_site,
+            loads=loads,
+            circuits=self._plant.circuits,
+            grid_a=grid_a,
+            solar_w=max(0.0, solar_w) if solar_w is not None else 0.0,
+            battery_soc_pct=self._soc_pct,
+            battery_power_w=battery_w if battery_w is not None else 0.0,
+            # allocate() applies SoC hysteresis itself from the previous cycle's levels.
+            battery_levels=self._levels,
+        )
+
+    # --------------------------------------------------------------------------- normal control
+
+    def _normal_commands(
+        self,
+        now_s: float,
+        dt_s: float,
+        loads: tuple[Load, ...],
+        load_readings: dict[str, LoadReading | None],
+        snapshot: Snapshot,
+        first: Decision,
+    ) -> tuple[dict[str, Command], Decision, Snapshot]:
+        plans = {
+            ld.id: self._plan(now_s, dt_s, ld, load_readings[ld.id], first.loads.get(ld.id))
+            for ld in loads
+        }
+        holders = {load_id for load_id, plan in plans.items() if plan.action == "hold"}
+        decision = first
+        if holders:
+            # Second engine run with the holding loads forced to exactly their minimum: its
+            # allocation proves the minimum fits under every breaker, and it is the ceiling for
+            # all loads this cycle (the holders' minimum may have taken capacity from others).
+            forced = tuple(_forced_to_min(ld) if ld.id in holders else ld for ld in loads)
+            snapshot = replace(snapshot, loads=forced)
+            decision = self._allocate(snapshot)
+        commands = {}
+        for load in loads:
+            alloc = decision.loads.get(load.id)
+            commands[load.id] = self._command(now_s, dt_s, load, plans[load.id], alloc)
+        return commands, decision, snapshot
+
+    def _plan(
+        self,
+        now_s: float,
+        dt_s: float,
+        load: Load,
+        reading: LoadReading | None,
+        alloc: LoadAllocation | None,
+    ) -> _Plan:
+        settings = self._plant.settings
+        mem = self._memory[load.id]
+        if reading is None or not reading.available:
+            return _Plan("off", LoadState.UNAVAILABLE, "load unavailable")
+        connected = bool(reading.connected)
+        if mem.connected is not None and connected != mem.connected:
+            mem.new_session()
+        mem.connected = connected
+        if not connected:
+            return _Plan("off", LoadState.DISCONNECTED, "not connected")
+        if mem.mode is Mode.OFF:
+            mem.start.reset()
+            mem.stop.reset()
+            return _Plan("off", LoadState.OFF, "mode off")
+
+        engine_reason = alloc.reason if alloc is not None else "not in engine decision"
+        ok = alloc is not None and alloc.on and alloc.current_a > _EPS_A
+        surplus_mode = mem.mode in SURPLUS_MODES
+
+        if not mem.on:
+            mem.stop.reset()
+            waited_s = mem.start.update(now_s, ok) if surplus_mode else 0.0
+            if not ok:
+                state = LoadState.WAITING if surplus_mode else LoadState.PAUSED
+                return _Plan("off", state, engine_reason)
+            if surplus_mode and waited_s < settings.start_delay_s:
+                reason = f"start delay {waited_s:.0f}/{settings.start_delay_s:.0f} s"
+                return _Plan("off", LoadState.WAITING, reason)
+            if mem.off_since_s is not None:
+                off_for_s = now_s - mem.off_since_s
+                if off_for_s < settings.min_off_s:
+                    reason = f"min off time {off_for_s:.0f}/{settings.min_off_s:.0f} s"
+                    return _Plan("off", LoadState.PAUSED, reason)
+            return _Plan("follow", _running_state(load), engine_reason)
+
+        mem.start.reset()
+        if surplus_mode:
+            mem.stop.update(now_s, dt_s, short=not ok)
+        if ok:
+            return _Plan("follow", _running_state(load), engine_reason)
+        on_for_s = now_s - (mem.on_since_s if mem.on_since_s is not None else now_s)
+        if surplus_mode and not mem.stop.due(now_s, settings.stop_delay_s):
+            open_s = mem.stop.open_s(now_s)
+            reason = f"stop delay {open_s:.0f}/{settings.stop_delay_s:.0f} s"
+            return _Plan("hold", LoadState.HOLDING_MIN, reason)
+        if on_for_s < settings.min_on_s:
+            reason = f"min on time {on_for_s:.0f}/{settings.min_on_s:.0f} s"
+            return _Plan("hold", LoadState.HOLDING_MIN, reason)
+        if (
+            mem.mode in BUDGET_MODES
+            and load.kind is LoadKind.EVSE
+            and mem.pauses >= settings.pause_budget
+        ):
+            return _Plan("hold", LoadState.HOLDING_MIN, "pause budget used: holding min")
+        return _Plan("off", LoadState.PAUSED, engine_reason, pause=surplus_mode)
+
+    def _command(
+        self,
+        now_s: float,
+        dt_s: float,
+        load: Load,
+        plan: _Plan,
+        alloc: LoadAllocation | None,
+    ) -> Command:
+        settings = self._plant.settings
+        mem = self._memory[load.id]
+        ceiling_a = alloc.current_a if alloc is not None and alloc.on else 0.0
+        state, reason = plan.state, plan.reason
+        target_a = 0.0
+        if plan.action == "follow":
+            if ceiling_a <= _EPS_A:
+                state = LoadState.PAUSED
+                reason = alloc.reason if alloc is not None else reason
+            elif load.kind is LoadKind.PLUG:
+                target_a = ceiling_a
+            elif not mem.on:
+                # A start goes to the minimum; the ramp takes it further from the next cycle.
+                target_a = load.min_a if ceiling_a >= load.min_a - _EPS_A else 0.0
+                if target_a < ceiling_a - _EPS_A:
+                    reason = f"start at min, ramping to {ceiling_a:.1f} A"
+            else:
+                base_a = max(mem.target_a, load.min_a)
+                target_a = ceiling_a
+                limit_a = base_a + settings.ramp_up_a_per_s * dt_s
+                if target_a > limit_a:
+                    target_a = limit_a
+                    reason = f"ramp {target_a:.1f}/{ceiling_a:.1f} A"
+        elif plan.action == "hold":
+            floor_a = load.min_a if load.kind is LoadKind.EVSE else ceiling_a
+            if ceiling_a > _EPS_A and ceiling_a >= floor_a - _EPS_A:
+                target_a = min(floor_a, ceiling_a)
+            else:
+                state = LoadState.PAUSED
+                reason = alloc.reason if alloc is not None else "no headroom for min"
+        return self._emit(now_s, load, mem, target_a, ceiling_a, state, reason, plan.pause)
+
+    # ---------------------------------------------------------------------------- stale control
+
+    def _stale_commands(
+        self,
+        now_s: float,
+        loads: tuple[Load, ...],
+        load_readings: dict[str, LoadReading | None],
+        decision: Decision,
+    ) -> dict[str, Command]:
+        """Charging cars to min where the held (last known) headroom allowed min; the rest off.
+
+        Nothing starts while the grid is unknown, and timers are frozen apart from on/off times.
+        """
+        commands = {}
+        for load in loads:
+            mem = self._memory[load.id]
+            reading = load_readings[load.id]
+            alloc = decision.loads.get(load.id)
+            ceiling_a = alloc.current_a if alloc is not None and alloc.on else 0.0
+            target_a = 0.0
+            if (
+                reading is not None
+                and reading.available
+                and reading.connected
+                and reading.drawing
+                and load.kind is LoadKind.EVSE
+                and mem.on
+                and mem.mode is not Mode.OFF
+                and ceiling_a >= load.min_a - _EPS_A
+            ):
+                target_a = load.min_a
+            commands[load.id] = self._emit(
+                now_s, load, mem, target_a, target_a, LoadState.STALE_FALLBACK, "grid stale", False
+            )
+        return commands
+
+    # ------------------------------------------------------------------------- output and state
+
+    def _emit(
+        self,
+        now_s: float,
+        load: Load,
+        mem: LoadMemory,
+        target_a: float,
+        ceiling_a: float,
+        state: LoadState,
+        reason: str,
+        pause: bool,
+    ) -> Command:
+        """Apply the write deadband, update on/off bookkeeping, build the command.
+
+        A write is forced on the first cycle, on any on/off change, when the device's current
+        setting is above this cycle's ceiling (a cut the limits require, by any amount), and when
+        the target reaches min or max exactly (so a slow approach does not stop short of it).
+        When nothing is written the command carries the value the device already has.
+        """
+        settings = self._plant.settings
+        target_on = target_a > _EPS_A
+        mem.target_a = target_a
+        bound_reached = target_on and any(
+            abs(target_a - bound) < _EPS_A for bound in (load.min_a, load.max_a)
+        )
+        write = (
+            not mem.ever_written
+            or target_on != mem.written_on
+            or mem.written_a > ceiling_a + _EPS_A
+            or abs(target_a - mem.written_a) >= settings.deadband_a - _EPS_A
+            or (bound_reached and abs(target_a - mem.written_a) > _EPS_A)
+        )
+        if write:
+            mem.written_a = target_a
+            mem.written_on = target_on
+            mem.ever_written = True
+        current_a, on = mem.written_a, mem.written_on
+
+        if on and not mem.on:
+            mem.on = True
+            mem.on_since_s = now_s
+            mem.stop.reset()
+        elif not on and mem.on:
+            mem.on = False
+            mem.off_since_s = now_s
+            mem.stop.reset()
+            if pause:
+                mem.pauses += 1
+        if on and state in (LoadState.PAUSED, LoadState.WAITING, LoadState.OFF):
+            state = _running_state(load)
+        return Command(
+            load_id=load.id,
+            current_a=current_a,
+            on=on,
+            write=write,
+            state=state,
+            reason=reason,
+        )
+
+    def _safe_state(self, now_s: float, err: Exception) -> CycleResult:
+        """Everything to 0, written, and one message when the fault begins."""
+        messages = ()
+        if self._status is not SiteStatus.ERROR:
+            messages = (f"engine error, all loads off: {type(err).__name__}: {err}",)
+        self._status = SiteStatus.ERROR
+        commands = {}
+        for load in self._plant.loads:
+            mem = self._memory.get(load.id)
+            if mem is not None:
+                if mem.on:
+                    mem.on = False
+                    mem.off_since_s = finite_or_none(now_s)
+                mem.target_a = 0.0
+                mem.written_a = 0.0
+                mem.written_on = False
+                mem.ever_written = True
+            commands[load.id] = Command(
+                load_id=load.id,
+                current_a=0.0,
+                on=False,
+                write=True,
+                state=LoadState.ERROR,
+                reason=f"engine error: {type(err).__name__}",
+            )
+        return CycleResult(
+            now_s=finite_or_none(now_s) or 0.0,
+            status=SiteStatus.ERROR,
+            commands=commands,
+            decision=None,
+            messages=messages,
+        )
+
+    def _memory_of(self, load_id: str) -> LoadMemory:
+        mem = self._memory.get(load_id)
+        if mem is None:
+            raise ConfigError(f"load {load_id!r}", "id", load_id, "no such load in the plant")
+        return mem
+
+
+def _forced_to_min(load: Load) -> Load:
+    """The load as the engine must see it to prove its minimum fits: continuous, max = min."""
+    if load.kind is LoadKind.EVSE:
+        return replace(load, mode=Mode.CONTINUOUS, max_a=max(load.min_a, 0.1))
+    return replace(load, mode=Mode.CONTINUOUS)
+
+
+def _running_state(load: Load) -> LoadState:
+    if load.kind is LoadKind.EVSE and load.drawing:
+        return LoadState.CHARGING
+    return LoadState.ON

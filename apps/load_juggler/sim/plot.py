@@ -1,0 +1,116 @@
+"""`--plot OUT.png`: what a person checks first after a run.
+
+Top: grid current per phase against the main breaker (and every limited circuit's worst
+phase against its limit), shaded where the grid sensor was stale or the engine failed.
+Middle: each load's commanded current. Bottom: solar production and the engine's surplus, with
+the battery's flow and SoC (second axis) when there is a battery.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from ..engine.control_types import SiteStatus
+from .runner import RunResult
+
+PHASE_COLOURS = {"A": "tab:brown", "B": "tab:gray", "C": "tab:purple"}
+
+
+def _shade_faults(ax, result: RunResult) -> None:
+    series = result.series
+    step = result.scenario.step_s
+    for status, colour, label in (
+        (SiteStatus.GRID_STALE, "tab:orange", "grid sensor stale"),
+        (SiteStatus.ERROR, "tab:red", "engine error"),
+    ):
+        labelled = False
+        for t, s in zip(series.t_s, series.status, strict=True):
+            if s is status:
+                ax.axvspan(
+                    t / 60.0,
+                    (t + step) / 60.0,
+                    color=colour,
+                    alpha=0.15,
+                    lw=0,
+                    label=None if labelled else label,
+                )
+                labelled = True
+
+
+def write_plot(result: RunResult, path: str | Path) -> Path:
+    series = result.series
+    scenario = result.scenario
+    t_min = [t / 60.0 for t in series.t_s]
+    phases = "ABC"[: scenario.site.site.phases]
+    fig, (ax_grid, ax_loads, ax_power) = plt.subplots(
+        3, 1, sharex=True, figsize=(11, 9), gridspec_kw={"height_ratios": [3, 2, 2]}
+    )
+    fig.suptitle(f"{scenario.name}: grid, loads and solar", fontsize=13)
+
+    for i, phase in enumerate(phases):
+        values = [g[i] for g in series.grid_a]
+        ax_grid.step(t_min, values, where="post", color=PHASE_COLOURS[phase], label=f"grid {phase}")
+    ax_grid.step(t_min, series.breaker_a, where="post", color="red", ls="--", label="main breaker")
+    for circuit in scenario.circuits:
+        if circuit.limit_a is None or circuit.id not in series.circuits_a:
+            continue
+        worst = [max(c) for c in series.circuits_a[circuit.id]]
+        line = ax_grid.step(t_min, worst, where="post", ls=":", label=f"{circuit.id} (worst phase)")
+        ax_grid.axhline(
+            circuit.limit_a, color=line[0].get_color(), ls="-.", lw=1, label=f"{circuit.id} limit"
+        )
+    ax_grid.axhline(0, color="black", lw=0.6)
+    lowest = min((min(g) for g in series.grid_a), default=0.0)
+    ax_grid.set_ylim(min(0.0, lowest) * 1.15 - 1.0, max(series.breaker_a, default=25.0) * 1.3)
+    ax_grid.set_ylabel("current per phase (A)\n(+ import, - export)")
+    _shade_faults(ax_grid, result)
+    ax_grid.legend(loc="upper left", fontsize=8, ncol=3)
+    ax_grid.grid(alpha=0.3)
+
+    count = max(1, len(series.loads_a))
+    for i, (load_id, values) in enumerate(series.loads_a.items()):
+        # Thicker lines first so that loads with equal currents stay visible on top of each other.
+        width = 1.2 + 2.0 * (count - 1 - i) / count
+        ax_loads.step(t_min, values, where="post", lw=width, label=load_id)
+    ax_loads.set_ylabel("commanded current (A)")
+    ax_loads.legend(loc="upper left", fontsize=8, ncol=4)
+    ax_loads.grid(alpha=0.3)
+
+    ax_power.step(
+        t_min, [w / 1000 for w in series.solar_w], where="post", color="gold", label="solar"
+    )
+    surplus = [None if w is None else w / 1000 for w in series.surplus_w]
+    ax_power.step(t_min, surplus, where="post", color="tab:green", label="surplus (engine)")
+    if scenario.site.battery is not None:
+        ax_power.step(
+            t_min,
+            [w / 1000 for w in series.battery_w],
+            where="post",
+            color="tab:blue",
+            label="battery (+ charging)",
+        )
+    ax_power.axhline(0, color="black", lw=0.6)
+    ax_power.set_ylabel("power (kW)")
+    ax_power.set_xlabel("time (min)")
+    ax_power.grid(alpha=0.3)
+    handles, labels = ax_power.get_legend_handles_labels()
+    if any(soc is not None for soc in series.soc_pct):
+        ax_soc = ax_power.twinx()
+        ax_soc.plot(t_min, series.soc_pct, color="tab:cyan", ls="--", label="battery SoC")
+        ax_soc.set_ylabel("SoC (%)")
+        ax_soc.set_ylim(0, 100)
+        more_handles, more_labels = ax_soc.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    ax_power.legend(handles, labels, loc="upper left", fontsize=8, ncol=3)
+
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -1,0 +1,178 @@
+"""Runs a scenario: plant -> readings -> the hub's `Controller` -> commands -> plant, every step.
+
+The controller is the very class the hub uses, fed the same `Readings` a hub would build, so a
+scenario exercises smoothing, timers, ramps and the write deadband exactly as they run live.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..engine.control_types import Command, ControlSettings, Plant, SiteStatus
+from ..engine.controller import AllocateFn, Controller
+from ..engine.model import SITE_NODE
+from .metrics import Metrics
+from .plant import PlantState
+from .scenario import Event, Scenario, apply_load, apply_site
+
+
+@dataclass
+class Series:
+    """Per-cycle values kept for the plot."""
+
+    t_s: list[float] = field(default_factory=list)
+    grid_a: list[tuple[float, ...]] = field(default_factory=list)
+    loads_a: dict[str, list[float]] = field(default_factory=dict)
+    solar_w: list[float] = field(default_factory=list)
+    surplus_w: list[float | None] = field(default_factory=list)
+    soc_pct: list[float | None] = field(default_factory=list)
+    battery_w: list[float] = field(default_factory=list)
+    status: list[SiteStatus] = field(default_factory=list)
+    breaker_a: list[float] = field(default_factory=list)
+    circuits_a: dict[str, list[tuple[float, ...]]] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    final: dict[str, dict[str, Any]]
+    metrics: dict[str, Any]
+    steps: list[dict[str, Any]]
+    messages: list[tuple[float, str]]
+    series: Series
+
+    def as_json(self) -> dict[str, Any]:
+        return {"final": self.final, "metrics": self.metrics, "steps": self.steps}
+
+
+def plant_of(scenario: Scenario, settings: ControlSettings | None = None) -> Plant:
+    return Plant(
+        site=scenario.site.site,
+        circuits=scenario.circuits,
+        loads=tuple(spec.load for spec in scenario.loads),
+        settings=settings or ControlSettings(),
+    )
+
+
+def _allocated_a(command: Command) -> float:
+    return command.current_a if command.on else 0.0
+
+
+def run(
+    scenario: Scenario,
+    settings: ControlSettings | None = None,
+    allocate_fn: AllocateFn | None = None,
+) -> RunResult:
+    plant_cfg = plant_of(scenario, settings)
+    controller = Controller(plant_cfg, allocate_fn=allocate_fn)
+    plant = PlantState(
+        site=scenario.site,
+        loads={spec.load.id: spec for spec in scenario.loads},
+        circuits=scenario.circuits,
+    )
+    modes = {spec.load.id: spec.load.mode.value for spec in scenario.loads}
+    limits: dict[str, float | None] = {SITE_NODE: scenario.site.site.main_breaker_a}
+    limits.update({c.id: c.limit_a for c in scenario.circuits})
+    metrics = Metrics(limits_a=limits, phases=plant.phases)
+    series = Series(loads_a={load_id: [] for load_id in modes})
+    steps: list[dict[str, Any]] = []
+    messages: list[tuple[float, str]] = []
+    pending = list(scenario.timeline)
+    commands: dict[str, Command] = {}
+    step_count = max(1, round(scenario.duration_s / scenario.step_s))
+
+    for index in range(step_count):
+        t_s = index * scenario.step_s
+        while pending and pending[0].t_s <= t_s + 1e-9:
+            controller_plant = _apply_event(pending.pop(0), plant, modes, controller)
+            if controller_plant is not None:
+                controller.replace_plant(controller_plant)
+                metrics.limits_a[SITE_NODE] = controller_plant.site.main_breaker_a
+
+        plant.settle_battery(scenario.step_s)
+        grid_a = plant.grid_a()
+        nodes = plant.node_currents(grid_a)
+        metrics.add_currents(nodes, scenario.step_s)
+        voltage = plant.site.site.voltage_v
+        metrics.add_grid_power(grid_a, voltage, scenario.step_s)
+        for load_id in modes:
+            power_w = sum(plant.draw_a(load_id)) * voltage
+            metrics.add_load_energy(load_id, power_w, scenario.step_s)
+
+        readings = plant.readings(grid_a, modes)
+        started = time.perf_counter()
+        result = controller.step(t_s, readings)
+        metrics.cycle_ms.append((time.perf_counter() - started) * 1000.0)
+        commands = result.commands
+        plant.apply(commands)
+        messages.extend((t_s, message) for message in result.messages)
+
+        for load_id, command in commands.items():
+            metrics.add_command(load_id, command.on)
+        loads_a = {load_id: round(_allocated_a(c), 3) for load_id, c in commands.items()}
+        steps.append({"t": t_s, "grid_a": [round(a, 3) for a in grid_a], "loads": loads_a})
+        series.t_s.append(t_s)
+        series.grid_a.append(grid_a)
+        for load_id in modes:
+            series.loads_a.setdefault(load_id, []).append(loads_a.get(load_id, 0.0))
+        series.solar_w.append(plant.site.solar_w)
+        series.surplus_w.append(result.decision.surplus_w if result.decision else None)
+        series.soc_pct.append(plant.soc_pct)
+        series.battery_w.append(plant.battery_w)
+        series.status.append(result.status)
+        series.breaker_a.append(plant.site.site.main_breaker_a)
+        for circuit in scenario.circuits:
+            series.circuits_a.setdefault(circuit.id, []).append(nodes[circuit.id])
+
+    final = {
+        load_id: {"allocated_a": round(_allocated_a(c), 3), "on": c.on}
+        for load_id, c in commands.items()
+    }
+    return RunResult(
+        scenario=scenario,
+        final=final,
+        metrics=metrics.as_dict(),
+        steps=steps,
+        messages=messages,
+        series=series,
+    )
+
+
+def _apply_event(
+    event: Event, plant: PlantState, modes: dict[str, str], controller: Controller
+) -> Plant | None:
+    """Change the plant; return a new controller `Plant` when configuration changed.
+
+    A load's `mode` goes to the live mode (as an HA `input_select` would), not into the
+    configuration, so it takes the same path as a user's switch on the dashboard.
+    """
+    config = controller.plant
+    new_config = config
+    if event.site:
+        new_site = apply_site(plant.site, event.site)
+        battery_change = event.site.get("battery")
+        if isinstance(battery_change, dict) and "soc" in battery_change:
+            plant.soc_pct = new_site.battery.soc_pct if new_site.battery else None
+        elif new_site.battery is not None and plant.soc_pct is None:
+            plant.soc_pct = new_site.battery.soc_pct
+        plant.site = new_site
+        if new_site.site != config.site:
+            new_config = replace(new_config, site=new_site.site)
+    for load_id, change in event.loads.items():
+        spec = apply_load(plant.loads[load_id], change, plant.site.site)
+        plant.loads[load_id] = spec
+        if "mode" in change:
+            modes[load_id] = spec.load.mode.value
+        configured = next(ld for ld in new_config.loads if ld.id == load_id)
+        wanted = replace(spec.load, mode=configured.mode)
+        if wanted != configured:
+            loads = tuple(wanted if ld.id == load_id else ld for ld in new_config.loads)
+            new_config = replace(new_config, loads=loads)
+    for sensor, state in event.faults.items():
+        if state == "unavailable":
+            plant.faults.add(sensor)
+        else:
+            plant.faults.discard(sensor)
+    return new_config if new_config is not config else None

@@ -1,0 +1,554 @@
+"""Scenario files (DESIGN.md "Scenario files and the simulator"): YAML in, checked data out.
+
+Every problem becomes one `ConfigError` naming the item and the key, because the file is written
+by hand and the message is all the author sees. Keys beyond DESIGN.md's contract, all optional:
+`site.battery.capacity_wh` [10000], `site.battery.full_soc` [98], `site.battery.hysteresis` [3]
+and `loads[].connected` [true] (false: no car plugged in). An unquoted `mode: off`, which YAML
+reads as false, means `off`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..engine.errors import ConfigError
+from ..engine.model import (
+    SITE_PHASES,
+    BatteryConfig,
+    Circuit,
+    InverterLimits,
+    Load,
+    LoadKind,
+    Mode,
+    Site,
+    Strategy,
+)
+
+FAULT_SENSORS = ("grid", "solar", "battery")
+FAULT_STATES = ("unavailable", "ok")
+DEFAULT_CAPACITY_WH = 10000.0
+
+
+class ScenarioFileError(ValueError):
+    """The file itself cannot be read (missing, not YAML); the message is one line."""
+
+
+@dataclass(frozen=True)
+class BatterySpec:
+    config: BatteryConfig
+    soc_pct: float
+    capacity_wh: float = DEFAULT_CAPACITY_WH
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """The site as the plant needs it: engine `Site` plus what only the physics knows."""
+
+    site: Site
+    solar_w: float
+    house_a: tuple[float, ...]
+    battery: BatterySpec | None
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    load: Load
+    draws: bool = True
+    connected: bool = True
+
+
+@dataclass(frozen=True)
+class Event:
+    """One timeline entry, already checked; raw maps are applied by `apply_site`/`apply_load`."""
+
+    t_s: float
+    site: dict[str, Any] = field(default_factory=dict)
+    loads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    step_s: float
+    duration_s: float
+    site: SiteSpec
+    circuits: tuple[Circuit, ...]
+    loads: tuple[LoadSpec, ...]
+    timeline: tuple[Event, ...]
+
+
+# ----------------------------------------------------------------------------- value checkers
+
+
+def _number(
+    item: str, key: str, value: Any, *, minimum: float | None = None, above: bool = False
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(item, key, value, "must be a number")
+    if minimum is not None and (value <= minimum if above else value < minimum):
+        raise ConfigError(item, key, value, f"must be {'>' if above else '>='} {minimum:g}")
+    return float(value)
+
+
+def _positive(item: str, key: str, value: Any) -> float:
+    return _number(item, key, value, minimum=0.0, above=True)
+
+
+def _non_negative(item: str, key: str, value: Any) -> float:
+    return _number(item, key, value, minimum=0.0)
+
+
+def _pct(item: str, key: str, value: Any) -> float:
+    number = _number(item, key, value, minimum=0.0)
+    if number > 100:
+        raise ConfigError(item, key, value, "must be within 0..100")
+    return number
+
+
+def _bool(item: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(item, key, value, "must be true or false")
+    return value
+
+
+def _text(item: str, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(item, key, value, "must be a non-empty string")
+    return value
+
+
+def _choice(item: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(item, key, value, "must be one of: " + ", ".join(allowed))
+    return str(value)
+
+
+def _phases(item: str, key: str, value: Any) -> int:
+    if value not in (1, 3) or isinstance(value, bool):
+        raise ConfigError(item, key, value, "must be 1 or 3")
+    return int(value)
+
+
+def _mapping(item: str, key: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(item, key, value, "must be a mapping (key: value)")
+    return value
+
+
+def _list(item: str, key: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(item, key, value, "must be a list")
+    return value
+
+
+def _known_keys(item: str, data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(
+                item, str(key), data[key], "unknown key; allowed: " + ", ".join(allowed)
+            )
+
+
+# ----------------------------------------------------------------------------------- the site
+
+SITE_KEYS = (
+    "phases",
+    "voltage",
+    "main_breaker_a",
+    "max_import_w",
+    "distribution",
+    "solar_w",
+    "excess_threshold_w",
+    "allow_grid_charging",
+    "house_a",
+    "battery",
+    "inverter",
+)
+BATTERY_KEYS = (
+    "soc",
+    "min_soc",
+    "target_soc",
+    "max_charge_w",
+    "max_discharge_w",
+    "capacity_wh",
+    "full_soc",
+    "hysteresis",
+)
+INVERTER_KEYS = ("max_w", "max_w_per_phase", "asymmetric")
+
+
+def _battery(data: Any) -> BatterySpec | None:
+    if data is None:
+        return None
+    item = "site.battery"
+    raw = _mapping("site", "battery", data)
+    _known_keys(item, raw, BATTERY_KEYS)
+    defaults = BatteryConfig()
+    config = BatteryConfig(
+        min_soc_pct=_pct(item, "min_soc", raw.get("min_soc", defaults.min_soc_pct)),
+        target_soc_pct=_pct(item, "target_soc", raw.get("target_soc", defaults.target_soc_pct)),
+        full_soc_pct=_pct(item, "full_soc", raw.get("full_soc", defaults.full_soc_pct)),
+        max_charge_w=_non_negative(item, "max_charge_w", raw.get("max_charge_w", 0.0)),
+        max_discharge_w=_non_negative(item, "max_discharge_w", raw.get("max_discharge_w", 0.0)),
+        hysteresis_pct=_non_negative(
+            item, "hysteresis", raw.get("hysteresis", defaults.hysteresis_pct)
+        ),
+    )
+    if config.min_soc_pct > config.target_soc_pct:
+        raise ConfigError(item, "min_soc", config.min_soc_pct, "must be <= target_soc")
+    return BatterySpec(
+        config=config,
+        soc_pct=_pct(item, "soc", raw.get("soc", 50.0)),
+        capacity_wh=_positive(item, "capacity_wh", raw.get("capacity_wh", DEFAULT_CAPACITY_WH)),
+    )
+
+
+def _inverter(data: Any) -> InverterLimits | None:
+    if data is None:
+        return None
+    item = "site.inverter"
+    raw = _mapping("site", "inverter", data)
+    _known_keys(item, raw, INVERTER_KEYS)
+    max_w = raw.get("max_w")
+    per_phase = raw.get("max_w_per_phase")
+    return InverterLimits(
+        max_w=None if max_w is None else _positive(item, "max_w", max_w),
+        max_w_per_phase=None
+        if per_phase is None
+        else _positive(item, "max_w_per_phase", per_phase),
+        asymmetric=_bool(item, "asymmetric", raw.get("asymmetric", True)),
+    )
+
+
+def _house(value: Any, phases: int) -> tuple[float, ...]:
+    if value is None:
+        return tuple(0.0 for _ in range(phases))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return tuple(_non_negative("site", "house_a", value) for _ in range(phases))
+    values = _list("site", "house_a", value)
+    if len(values) != phases:
+        raise ConfigError("site", "house_a", value, f"needs {phases} values, one per phase")
+    return tuple(_non_negative("site", "house_a", v) for v in values)
+
+
+def parse_site(data: Mapping[str, Any]) -> SiteSpec:
+    _known_keys("site", data, SITE_KEYS)
+    phases = _phases("site", "phases", data.get("phases", 3))
+    max_import = data.get("max_import_w")
+    distribution = data.get("distribution", Strategy.PRIORITY.value)
+    _choice("site", "distribution", distribution, tuple(s.value for s in Strategy))
+    battery = _battery(data.get("battery"))
+    site = Site(
+        phases=phases,
+        voltage_v=_positive("site", "voltage", data.get("voltage", 230.0)),
+        main_breaker_a=_positive("site", "main_breaker_a", data.get("main_breaker_a", 25.0)),
+        max_import_w=None if max_import is None else _positive("site", "max_import_w", max_import),
+        distribution=Strategy(distribution),
+        excess_threshold_w=_non_negative(
+            "site", "excess_threshold_w", data.get("excess_threshold_w", 0.0)
+        ),
+        allow_grid_charging=_bool(
+            "site", "allow_grid_charging", data.get("allow_grid_charging", True)
+        ),
+        battery=battery.config if battery else None,
+        inverter=_inverter(data.get("inverter")),
+    )
+    return SiteSpec(
+        site=site,
+        solar_w=_non_negative("site", "solar_w", data.get("solar_w", 0.0)),
+        house_a=_house(data.get("house_a"), phases),
+        battery=battery,
+    )
+
+
+def site_as_dict(spec: SiteSpec) -> dict[str, Any]:
+    """The inverse of `parse_site`, so a timeline change can be merged and parsed again."""
+    site = spec.site
+    data: dict[str, Any] = {
+        "phases": site.phases,
+        "voltage": site.voltage_v,
+        "main_breaker_a": site.main_breaker_a,
+        "max_import_w": site.max_import_w,
+        "distribution": site.distribution.value,
+        "solar_w": spec.solar_w,
+        "excess_threshold_w": site.excess_threshold_w,
+        "allow_grid_charging": site.allow_grid_charging,
+        "house_a": list(spec.house_a),
+    }
+    if spec.battery is not None:
+        cfg = spec.battery.config
+        data["battery"] = {
+            "soc": spec.battery.soc_pct,
+            "min_soc": cfg.min_soc_pct,
+            "target_soc": cfg.target_soc_pct,
+            "max_charge_w": cfg.max_charge_w,
+            "max_discharge_w": cfg.max_discharge_w,
+            "capacity_wh": spec.battery.capacity_wh,
+            "full_soc": cfg.full_soc_pct,
+            "hysteresis": cfg.hysteresis_pct,
+        }
+    if site.inverter is not None:
+        data["inverter"] = {
+            "max_w": site.inverter.max_w,
+            "max_w_per_phase": site.inverter.max_w_per_phase,
+            "asymmetric": site.inverter.asymmetric,
+        }
+    return data
+
+
+def apply_site(spec: SiteSpec, change: Mapping[str, Any]) -> SiteSpec:
+    """A timeline `site:` entry; nested maps (battery, inverter) merge key by key."""
+    data = site_as_dict(spec)
+    for key, value in change.items():
+        if key in ("battery", "inverter") and isinstance(value, Mapping) and data.get(key):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return parse_site(data)
+
+
+# ---------------------------------------------------------------------------------- the loads
+
+LOAD_KEYS = (
+    "id",
+    "type",
+    "mode",
+    "priority",
+    "min_a",
+    "max_a",
+    "phases",
+    "phase_map",
+    "draws",
+    "circuit",
+    "power_w",
+    "connected",
+)
+CIRCUIT_KEYS = ("id", "limit_a", "members", "parent", "max_power_w")
+
+
+def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
+    load_id = data.get("id")
+    item = f"load '{load_id}'" if isinstance(load_id, str) else f"loads[{index}]"
+    _known_keys(item, data, LOAD_KEYS)
+    load_id = _text(item, "id", load_id)
+    kind = _choice(item, "type", data.get("type", "evse"), tuple(k.value for k in LoadKind))
+    mode = data.get("mode", "continuous")
+    if mode is False:
+        mode = Mode.OFF.value  # YAML 1.1 reads an unquoted `off` as false
+    mode = _choice(item, "mode", mode, tuple(m.value for m in Mode))
+    priority = data.get("priority", 5)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 10:
+        raise ConfigError(item, "priority", priority, "must be an integer within 1..10")
+    phases = _phases(item, "phases", data.get("phases", 1 if kind == "plug" else site.phases))
+    default_map = list(SITE_PHASES[:phases])
+    phase_map = data.get("phase_map", default_map)
+    if not isinstance(phase_map, list) or not all(isinstance(p, str) for p in phase_map):
+        raise ConfigError(item, "phase_map", phase_map, "must be a list of site phases A, B, C")
+    power_w = data.get("power_w")
+    if power_w is not None:
+        power_w = _positive(item, "power_w", power_w)
+    if kind == LoadKind.PLUG.value and power_w is None:
+        raise ConfigError(item, "power_w", None, "a plug needs power_w > 0")
+    min_a = _non_negative(item, "min_a", data.get("min_a", 6.0))
+    max_a = _positive(item, "max_a", data.get("max_a", 16.0))
+    if kind == LoadKind.PLUG.value and power_w is not None:
+        # A plug's current follows from its power; min and max only have to bracket it.
+        plug_a = power_w / (site.voltage_v * phases)
+        min_a = max_a = plug_a
+    elif min_a > max_a:
+        raise ConfigError(item, "min_a", data.get("min_a"), f"must be <= max_a ({max_a:g})")
+    circuit = data.get("circuit")
+    if circuit is not None:
+        circuit = _text(item, "circuit", circuit)
+    load = Load(
+        id=load_id,
+        kind=LoadKind(kind),
+        mode=Mode(mode),
+        priority=priority,
+        phases=phases,
+        phase_map=tuple(phase_map),
+        min_a=min_a,
+        max_a=max_a,
+        power_w=power_w,
+        circuit=circuit,
+    )
+    return LoadSpec(
+        load=load,
+        draws=_bool(item, "draws", data.get("draws", True)),
+        connected=_bool(item, "connected", data.get("connected", True)),
+    )
+
+
+def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
+    load = spec.load
+    data: dict[str, Any] = {
+        "id": load.id,
+        "type": load.kind.value,
+        "mode": load.mode.value,
+        "priority": load.priority,
+        "phases": load.phases,
+        "phase_map": list(load.phase_map),
+        "draws": spec.draws,
+        "connected": spec.connected,
+        "circuit": load.circuit,
+    }
+    if load.kind is LoadKind.PLUG:
+        data["power_w"] = load.power_w
+    else:
+        data.update(min_a=load.min_a, max_a=load.max_a, power_w=load.power_w)
+    return data
+
+
+def apply_load(spec: LoadSpec, change: Mapping[str, Any], site: Site) -> LoadSpec:
+    if "id" in change and change["id"] != spec.load.id:
+        raise ConfigError(
+            f"load '{spec.load.id}'", "id", change["id"], "cannot change in a timeline"
+        )
+    return parse_load({**load_as_dict(spec), **change}, site, 0)
+
+
+def parse_circuit(data: Mapping[str, Any], index: int) -> tuple[Circuit, list[str]]:
+    circuit_id = data.get("id")
+    item = f"circuit '{circuit_id}'" if isinstance(circuit_id, str) else f"circuits[{index}]"
+    _known_keys(item, data, CIRCUIT_KEYS)
+    circuit_id = _text(item, "id", circuit_id)
+    limit = data.get("limit_a")
+    power = data.get("max_power_w")
+    parent = data.get("parent")
+    members = data.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise ConfigError(item, "members", members, "must be a list of load ids")
+    circuit = Circuit(
+        id=circuit_id,
+        parent=None if parent is None else _text(item, "parent", parent),
+        limit_a=None if limit is None else _positive(item, "limit_a", limit),
+        max_power_w=None if power is None else _positive(item, "max_power_w", power),
+    )
+    return circuit, list(members)
+
+
+# ------------------------------------------------------------------------------- the timeline
+
+TOP_KEYS = ("name", "step_s", "duration_s", "site", "circuits", "loads", "timeline")
+EVENT_KEYS = ("t", "site", "loads", "faults")
+
+
+def _event(data: Any, index: int, loads: Mapping[str, LoadSpec], site: SiteSpec) -> Event:
+    item = f"timeline[{index}]"
+    raw = _mapping("timeline", f"[{index}]", data)
+    _known_keys(item, raw, EVENT_KEYS)
+    if "t" not in raw:
+        raise ConfigError(item, "t", None, "every timeline entry needs a time t (seconds)")
+    t_s = _non_negative(item, "t", raw["t"])
+    site_change = dict(_mapping(item, "site", raw.get("site", {})))
+    apply_site(site, site_change)  # check now, so a bad value is reported before the run
+    load_changes: dict[str, dict[str, Any]] = {}
+    for load_id, change in _mapping(item, "loads", raw.get("loads", {})).items():
+        if load_id not in loads:
+            raise ConfigError(item, "loads", load_id, "names no load of this scenario")
+        change_map = dict(_mapping(f"{item}.loads", str(load_id), change))
+        apply_load(loads[load_id], change_map, site.site)
+        load_changes[str(load_id)] = change_map
+    faults: dict[str, str] = {}
+    for sensor, state in _mapping(item, "faults", raw.get("faults", {})).items():
+        _choice(f"{item}.faults", "sensor", sensor, FAULT_SENSORS)
+        faults[str(sensor)] = _choice(f"{item}.faults", str(sensor), state, FAULT_STATES)
+    return Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults)
+
+
+# --------------------------------------------------------------------------------- the file
+
+
+def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Scenario:
+    """Check a loaded YAML document; `validate` is the engine's configuration check."""
+    top = _mapping("scenario", "(top level)", data)
+    _known_keys("scenario", top, TOP_KEYS)
+    name = top.get("name", "scenario")
+    if not isinstance(name, str):
+        raise ConfigError("scenario", "name", name, "must be a string")
+    step_s = _positive("scenario", "step_s", top.get("step_s", 5.0))
+    duration_s = _positive("scenario", "duration_s", top.get("duration_s", 900.0))
+    site = parse_site(_mapping("scenario", "site", top.get("site", {})))
+
+    circuits: list[Circuit] = []
+    members: dict[str, list[str]] = {}
+    for i, raw in enumerate(_list("scenario", "circuits", top.get("circuits", []) or [])):
+        circuit, circuit_members = parse_circuit(_mapping("circuits", f"[{i}]", raw), i)
+        circuits.append(circuit)
+        members[circuit.id] = circuit_members
+
+    specs: list[LoadSpec] = []
+    for i, raw in enumerate(_list("scenario", "loads", top.get("loads", []) or [])):
+        specs.append(parse_load(_mapping("loads", f"[{i}]", raw), site.site, i))
+    by_id = {spec.load.id: spec for spec in specs}
+    if len(by_id) != len(specs):
+        seen: set[str] = set()
+        for spec in specs:
+            if spec.load.id in seen:
+                raise ConfigError(f"load '{spec.load.id}'", "id", spec.load.id, "must be unique")
+            seen.add(spec.load.id)
+
+    owner = _circuit_of_members(members)
+    for load_id, circuit_id in owner.items():
+        if load_id not in by_id:
+            raise ConfigError(f"circuit '{circuit_id}'", "members", load_id, "names no load")
+        spec = by_id[load_id]
+        if spec.load.circuit not in (None, circuit_id):
+            raise ConfigError(
+                f"load '{load_id}'",
+                "circuit",
+                spec.load.circuit,
+                f"conflicts with circuit '{circuit_id}' listing it as a member",
+            )
+        by_id[load_id] = replace(spec, load=replace(spec.load, circuit=circuit_id))
+    specs = [by_id[spec.load.id] for spec in specs]
+
+    events = [
+        _event(raw, i, by_id, site)
+        for i, raw in enumerate(_list("scenario", "timeline", top.get("timeline", []) or []))
+    ]
+    if validate is not None:
+        validate(site.site, circuits, [spec.load for spec in specs])
+    return Scenario(
+        name=name,
+        step_s=step_s,
+        duration_s=duration_s,
+        site=site,
+        circuits=tuple(circuits),
+        loads=tuple(specs),
+        timeline=tuple(sorted(events, key=lambda e: e.t_s)),
+    )
+
+
+def _circuit_of_members(members: dict[str, list[str]]) -> dict[str, str]:
+    from ..engine.validate import circuit_of_members
+
+    return circuit_of_members(members)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file; raises `ConfigError` or `ScenarioFileError`."""
+    from ..engine.validate import validate
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioFileError(f"{file}: scenario file not found") from None
+    except OSError as err:
+        raise ScenarioFileError(f"{file}: cannot read scenario file: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ScenarioFileError(f"{file}: YAML syntax error{where}: {problem}") from None
+    return parse_scenario(data, validate=validate)

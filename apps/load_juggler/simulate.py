@@ -1,0 +1,72 @@
+"""Scenario simulator: `python -m load_juggler.simulate SCENARIO.yaml [--json] [--plot OUT.png]`.
+
+Runs the hub's own controller against a simulated site (see `sim.plant`) and reports overloads,
+energy and start/stop counts. The scenario format is DESIGN.md's contract; a bad file exits
+with status 2 and one line on stderr naming the key. `--example APPS_YAML` instead simulates a
+made-up sunny day for the site an apps.yaml describes (`sim.example`; used by `./run.sh demo`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .engine.control_types import ControlSettings
+from .engine.errors import ConfigError
+from .sim.report import summary
+from .sim.runner import run
+from .sim.scenario import Scenario, ScenarioFileError, load_scenario
+
+EXIT_BAD_SCENARIO = 2
+
+
+def _load(args: argparse.Namespace) -> tuple[Scenario, ControlSettings | None]:
+    if args.example is not None:
+        from .sim.example import example_scenario
+
+        return example_scenario(args.example)
+    return load_scenario(args.scenario), None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m load_juggler.simulate",
+        description="Run a Load Juggler scenario against a simulated site.",
+    )
+    parser.add_argument("scenario", nargs="?", help="scenario YAML file")
+    parser.add_argument(
+        "--example", metavar="APPS_YAML", help="simulate a sunny day for this apps.yaml instead"
+    )
+    parser.add_argument("--json", action="store_true", help="print final, metrics and steps")
+    parser.add_argument("--plot", metavar="OUT.png", help="write a plot of the run")
+    args = parser.parse_args(argv)
+    if (args.scenario is None) == (args.example is None):
+        parser.error("give either a scenario file or --example APPS_YAML")
+    source = args.scenario or args.example
+    try:
+        scenario, settings = _load(args)
+        result = run(scenario, settings=settings)
+    except (ConfigError, ScenarioFileError) as err:
+        message = " ".join(str(err).split())
+        if isinstance(err, ConfigError):
+            message = f"{source}: {message}"
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_BAD_SCENARIO
+    if args.json:
+        json.dump(result.as_json(), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print(summary(result))
+    if args.plot:
+        from .sim.plot import write_plot
+
+        out = write_plot(result, args.plot)
+        if not args.json:
+            print(f"plot written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
