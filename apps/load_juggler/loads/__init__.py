@@ -1,0 +1,1 @@
+"""Load apps: adapters between one kind of HA device and the hub (they never decide)."""

@@ -1,0 +1,291 @@
+"""The hub's apps.yaml entry -> engine objects (Site, Circuit, ControlSettings) and sensor settings.
+
+Pure: no AppDaemon import, so it is unit-tested directly and reusable by other front ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine.control_types import ControlSettings
+from ..engine.errors import ConfigError
+from ..engine.model import BatteryConfig, Circuit, InverterLimits, Site, Strategy
+from .reader import APPDAEMON_KEYS, ArgReader
+
+
+@dataclass(frozen=True)
+class GridSensors:
+    """Where the per-phase grid reading comes from.
+
+    `entities` holds one entity per site phase, or one entity whose `attributes` carry the phases.
+    `unit` "A" is a current per phase; "W" a power per phase, converted with the phase voltage.
+    Positive means import unless `invert`.
+    """
+
+    entities: tuple[str, ...]
+    attributes: tuple[str, ...] | None
+    unit: str
+    invert: bool = False
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    """HA entities the hub reads each cycle; None means "not available at this site"."""
+
+    grid: GridSensors
+    voltage: str | None = None
+    solar_power: str | None = None
+    battery_soc: str | None = None
+    battery_power: str | None = None
+    battery_power_invert: bool = False
+    max_import: str | None = None
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """Everything the hub needs, already checked."""
+
+    name: str
+    period_s: float
+    site: Site
+    circuits: tuple[Circuit, ...]
+    members: dict[str, tuple[str, ...]]
+    control: ControlSettings
+    sensors: SensorConfig
+    entity_prefix: str = "load_juggler"
+    republish_s: float = 60.0
+
+
+class HubConfigError(Exception):
+    """The hub's args have problems; `problems` holds one ConfigError per problem."""
+
+    def __init__(self, problems: list[ConfigError]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+HUB_DEFAULTS: dict[str, Any] = {
+    "period_s": 5.0,
+    "republish_s": 60.0,
+    "entity_prefix": "load_juggler",
+}
+
+
+def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
+    """Parse the hub's `self.args`; raises HubConfigError listing every problem."""
+    r = ArgReader(f"app '{name}'", args, ignore=APPDAEMON_KEYS)
+    period_s = r.number("period_s", HUB_DEFAULTS["period_s"], minimum=1, maximum=300)
+    republish_s = r.number("republish_s", HUB_DEFAULTS["republish_s"], minimum=0)
+    prefix = r.slug("entity_prefix", HUB_DEFAULTS["entity_prefix"])
+    battery = _parse_battery(r)
+    inverter = _parse_inverter(r)
+    site = _parse_site(r, battery, inverter)
+    circuits, members = _parse_circuits(r, site.phases)
+    control = _parse_control(r)
+    sensors = _parse_sensors(r, site.phases, has_battery=battery is not None)
+    r.finish()
+    if r.errors:
+        raise HubConfigError(r.errors)
+    return HubConfig(
+        name=name,
+        period_s=float(period_s or 5.0),
+        site=site,
+        circuits=circuits,
+        members=members,
+        control=control,
+        sensors=sensors,
+        entity_prefix=prefix or "load_juggler",
+        republish_s=float(republish_s if republish_s is not None else 60.0),
+    )
+
+
+def _parse_site(
+    r: ArgReader, battery: BatteryConfig | None, inverter: InverterLimits | None
+) -> Site:
+    s = r.section("site")
+    phases = s.integer("phases", 3, choices=(1, 3))
+    voltage = s.number("voltage", 230.0, minimum=100, maximum=480)
+    breaker = s.number("main_breaker_a", None, above=0, maximum=1000, required=True)
+    max_import = s.number("max_import_w", None, above=0)
+    distribution = s.choice("distribution", "priority", [m.value for m in Strategy])
+    threshold = s.number("excess_threshold_w", 0.0, minimum=0)
+    grid_charging = s.boolean("allow_grid_charging", True)
+    s.finish()
+    return Site(
+        phases=phases or 3,
+        voltage_v=voltage or 230.0,
+        main_breaker_a=breaker or 25.0,
+        max_import_w=max_import,
+        distribution=Strategy(distribution),
+        excess_threshold_w=threshold or 0.0,
+        allow_grid_charging=grid_charging,
+        battery=battery,
+        inverter=inverter,
+    )
+
+
+def _parse_battery(r: ArgReader) -> BatteryConfig | None:
+    if not r.has("battery"):
+        return None
+    b = r.section("battery")
+    d = BatteryConfig()
+    min_soc = b.number("min_soc", d.min_soc_pct, minimum=0, maximum=100)
+    target = b.number("target_soc", d.target_soc_pct, minimum=0, maximum=100)
+    full = b.number("full_soc", d.full_soc_pct, minimum=0, maximum=100)
+    charge = b.number("max_charge_w", d.max_charge_w, minimum=0)
+    discharge = b.number("max_discharge_w", d.max_discharge_w, minimum=0)
+    hysteresis = b.number("hysteresis_pct", d.hysteresis_pct, minimum=0, maximum=20)
+    b.finish()
+    assert min_soc is not None and target is not None and full is not None
+    if min_soc > target:
+        b.error("min_soc", min_soc, f"must be <= target_soc ({target:g})")
+    if target > full:
+        b.error("target_soc", target, f"must be <= full_soc ({full:g})")
+    return BatteryConfig(
+        min_soc_pct=min_soc,
+        target_soc_pct=target,
+        full_soc_pct=full,
+        max_charge_w=charge or 0.0,
+        max_discharge_w=discharge or 0.0,
+        hysteresis_pct=hysteresis if hysteresis is not None else d.hysteresis_pct,
+    )
+
+
+def _parse_inverter(r: ArgReader) -> InverterLimits | None:
+    if not r.has("inverter"):
+        return None
+    i = r.section("inverter")
+    limits = InverterLimits(
+        max_w=i.number("max_w", None, above=0),
+        max_w_per_phase=i.number("max_w_per_phase", None, above=0),
+        asymmetric=i.boolean("asymmetric", True),
+    )
+    i.finish()
+    return limits
+
+
+def _parse_circuits(
+    r: ArgReader, site_phases: int
+) -> tuple[tuple[Circuit, ...], dict[str, tuple[str, ...]]]:
+    section = r.section("circuits")
+    circuits: list[Circuit] = []
+    members: dict[str, tuple[str, ...]] = {}
+    for cid in list(section.args):
+        c = section.section(str(cid))
+        if not isinstance(cid, str) or not cid.strip() or cid == "site":
+            section.error(str(cid), cid, "circuit ids must be non-empty names other than 'site'")
+            continue
+        limit = c.number("limit_a", None, above=0, maximum=1000)
+        power = c.number("max_power_w", None, above=0)
+        parent = c.string("parent", None)
+        listed = c.names("members")
+        c.finish()
+        if limit is None and power is None:
+            section.error(cid, dict(c.args), "a circuit needs limit_a and/or max_power_w")
+        circuits.append(Circuit(id=cid, parent=parent, limit_a=limit, max_power_w=power))
+        if listed:
+            members[cid] = listed
+    ids = {c.id for c in circuits}
+    for circuit in circuits:
+        if circuit.parent is not None and circuit.parent not in ids and circuit.parent != "site":
+            section.error(
+                f"{circuit.id}.parent",
+                circuit.parent,
+                "must be another circuit id ("
+                + (", ".join(sorted(ids - {circuit.id})) or "none")
+                + ") or omitted for the main breaker",
+            )
+    parents = {c.id: (None if c.parent == "site" else c.parent) for c in circuits}
+    for cid in parents:
+        seen, node = {cid}, parents.get(cid)
+        while node is not None and node in parents:
+            if node in seen:
+                section.error(
+                    f"{cid}.parent", parents[cid], "circuits must form a tree (loop found)"
+                )
+                break
+            seen.add(node)
+            node = parents.get(node)
+    owner: dict[str, str] = {}
+    for cid, loads in members.items():
+        for load in loads:
+            if load in owner:
+                section.error(
+                    f"{cid}.members",
+                    load,
+                    f"a load can be in one circuit only; '{load}' is also in '{owner[load]}'",
+                )
+            owner.setdefault(load, cid)
+    fixed = tuple(
+        Circuit(id=c.id, parent=parents[c.id], limit_a=c.limit_a, max_power_w=c.max_power_w)
+        for c in circuits
+    )
+    return fixed, members
+
+
+def _parse_control(r: ArgReader) -> ControlSettings:
+    c = r.section("control")
+    d = ControlSettings()
+    settings = ControlSettings(
+        smoothing_alpha=_num(c.number("smoothing_alpha", d.smoothing_alpha, above=0, maximum=1)),
+        grid_stale_timeout_s=_num(
+            c.number("grid_stale_timeout_s", d.grid_stale_timeout_s, minimum=0)
+        ),
+        ramp_up_a_per_s=_num(c.number("ramp_up_a_per_s", d.ramp_up_a_per_s, above=0)),
+        start_delay_s=_num(c.number("start_delay_s", d.start_delay_s, minimum=0)),
+        stop_delay_s=_num(c.number("stop_delay_s", d.stop_delay_s, minimum=0)),
+        min_on_s=_num(c.number("min_on_s", d.min_on_s, minimum=0)),
+        min_off_s=_num(c.number("min_off_s", d.min_off_s, minimum=0)),
+        pause_budget=int(c.integer("pause_budget", d.pause_budget, minimum=0) or 0),
+        deadband_a=_num(c.number("deadband_a", d.deadband_a, minimum=0)),
+    )
+    c.finish()
+    return settings
+
+
+def _num(value: float | None) -> float:
+    return float(value or 0.0)
+
+
+def _parse_sensors(r: ArgReader, phases: int, *, has_battery: bool) -> SensorConfig:
+    s = r.section("sensors")
+    current = s.entities("grid_current", lengths=(1, phases), domains=None)
+    power = s.entities("grid_power", lengths=(1, phases), domains=None)
+    attrs = s.names("grid_phase_attributes", length=phases)
+    invert = s.boolean("grid_invert", False)
+    if current and power:
+        s.error("grid_power", list(power), "give grid_current or grid_power, not both")
+    elif not current and not power and not s.errors_for("grid_current", "grid_power"):
+        s.error(
+            "grid_current",
+            None,
+            f"required: {phases} entity ids (one per phase, A) or one entity with "
+            "L1/L2/L3 attributes; or use grid_power (W)",
+        )
+    entities = current or power or ()
+    if (len(entities) == 1 and phases > 1) or attrs is not None:
+        attributes = attrs or ("L1", "L2", "L3")[:phases]
+    else:
+        attributes = None
+    grid = GridSensors(
+        entities=entities, attributes=attributes, unit="A" if current else "W", invert=invert
+    )
+    soc = s.entity("battery_soc")
+    bpower = s.entity("battery_power")
+    sensors = SensorConfig(
+        grid=grid,
+        voltage=s.entity("voltage"),
+        solar_power=s.entity("solar_power"),
+        battery_soc=soc,
+        battery_power=bpower,
+        battery_power_invert=s.boolean("battery_power_invert", False),
+        max_import=s.entity("max_import"),
+    )
+    s.finish()
+    if has_battery and soc is None:
+        s.error("battery_soc", None, "is required when a battery: section is given")
+    if not has_battery and (soc or bpower):
+        s.error("battery_soc", soc or bpower, "needs a battery: section with its limits")
+    return sensors

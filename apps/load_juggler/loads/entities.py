@@ -1,0 +1,79 @@
+"""Publishing our own HA entities without flooding HA.
+
+Entities made with `set_state` live only until HA restarts, so they must be written again from
+time to time; but writing ~20 entities every 5 s is REST traffic and recorder churn for nothing.
+`EntityPublisher` writes an entity when its state or attributes changed, or when `republish_s`
+has passed since it was last written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+SetState = Callable[..., Any]
+
+
+class EntityPublisher:
+    """Remembers what was written per entity id; the caller provides `set_state` and the clock."""
+
+    def __init__(self, set_state: SetState, republish_s: float = 60.0) -> None:
+        self._set_state = set_state
+        self.republish_s = republish_s
+        self._last: dict[str, tuple[Any, dict[str, Any], float]] = {}
+
+    def publish(
+        self, entity_id: str, state: Any, attributes: Mapping[str, Any], now_s: float
+    ) -> bool:
+        """Write the entity if it changed or is due again; returns whether it was written."""
+        attrs = dict(attributes)
+        last = self._last.get(entity_id)
+        unchanged = last is not None and last[0] == state and last[1] == attrs
+        if unchanged and (self.republish_s <= 0 or now_s - last[2] < self.republish_s):
+            return False
+        self._set_state(entity_id, state=state, attributes=attrs, check_existence=False)
+        self._last[entity_id] = (state, attrs, now_s)
+        return True
+
+    def forget(self) -> None:
+        """Make the next publish of every entity write (after an HA restart, for example)."""
+        self._last.clear()
+
+    @property
+    def entity_ids(self) -> list[str]:
+        return sorted(self._last)
+
+
+def sensor_attrs(
+    friendly_name: str,
+    unit: str | None = None,
+    device_class: str | None = None,
+    state_class: str | None = "measurement",
+    icon: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """HA sensor attributes; None values are left out so HA shows no empty unit."""
+    attrs: dict[str, Any] = {"friendly_name": friendly_name}
+    if unit is not None:
+        attrs["unit_of_measurement"] = unit
+    if device_class is not None:
+        attrs["device_class"] = device_class
+    if state_class is not None:
+        attrs["state_class"] = state_class
+    if icon is not None:
+        attrs["icon"] = icon
+    attrs.update(extra)
+    return attrs
+
+
+def to_float(value: Any) -> float | None:
+    """An HA state string -> float; None for unavailable/unknown/non-numeric/NaN."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return number

@@ -1,0 +1,119 @@
+"""A switched load (smart plug, relay, boiler element) as a Load Juggler load.
+
+On or off at its rated power. The switch is only operated when the decision changes (the
+controller's min on/off times keep that rare); a manual toggle stays until the next decision
+change. The actual on/off state and the optional power sensor are read back every cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import LoadSettings, parse_switch
+from ..engine.control_types import Command, LoadReading
+from .base import UNAVAILABLE_STATES, CycleContext, LoadApp
+from .entities import sensor_attrs, to_float
+
+
+class SwitchLoad(LoadApp):
+    """apps.yaml: `switch: switch.x` (or input_boolean.x), `power_w`, optional `power_sensor`."""
+
+    KIND = "switch"
+
+    def parse_args(self, args: dict[str, Any]) -> LoadSettings:
+        common, self.switch_cfg = parse_switch(self.name, args)
+        self._sent_on: bool | None = None  # last state we switched to successfully
+        self._actual: str | None = None
+        self._power_w: float | None = None
+        return common
+
+    def setup_device(self) -> None:
+        try:
+            exists = bool(self.entity_exists(self.switch_cfg.switch))
+        except Exception:
+            exists = False
+        if not exists:
+            self.log(
+                f"switch {self.switch_cfg.switch} not found; the load counts as unavailable until "
+                "it appears",
+                level="WARNING",
+            )
+
+    def _state(self, entity_id: str, attribute: str | None = None) -> Any:
+        try:
+            return self.get_state(entity_id, attribute=attribute)
+        except Exception:
+            return None
+
+    def read_device(self, ctx: CycleContext) -> LoadReading:
+        s = self.settings
+        assert s is not None
+        state = self._state(self.switch_cfg.switch)
+        actual = None if state is None or str(state).lower() in UNAVAILABLE_STATES else str(state)
+        power_w = self._read_power_w()
+        with self._lock:
+            self._actual = actual
+            self._power_w = power_w
+        if actual is None:
+            return LoadReading(connected=False, drawing=False, draw_a=None, available=False)
+        draw: tuple[float | None, ...] | None = None
+        if power_w is not None:
+            per_phase = max(0.0, power_w) / (ctx.voltage_v * s.phases)
+            draw = tuple(round(per_phase, 3) for _ in range(s.phases))
+        # Without a power sensor the draw is unknown (None), not guessed: a boiler at temperature
+        # draws nothing while on, and a guessed draw would hide real house load.
+        return LoadReading(connected=True, drawing=True, draw_a=draw, available=True)
+
+    def _read_power_w(self) -> float | None:
+        sensor = self.switch_cfg.power_sensor
+        if not sensor:
+            return None
+        full = self._state(sensor, attribute="all")
+        if not isinstance(full, dict):
+            return None
+        value = to_float(full.get("state"))
+        if value is None:
+            return None
+        unit = str((full.get("attributes") or {}).get("unit_of_measurement") or "W")
+        return value * 1000.0 if unit == "kW" else value
+
+    def apply_device(self, command: Command, ctx: CycleContext) -> None:
+        want_on = bool(command.on)
+        with self._lock:
+            sent = self._sent_on
+            actual = self._actual
+        if sent is None and actual in ("on", "off") and (actual == "on") == want_on:
+            with self._lock:
+                self._sent_on = want_on  # already as decided at start: nothing to switch
+            return
+        if sent == want_on:
+            return
+        entity = self.switch_cfg.switch
+        domain = entity.split(".", 1)[0]
+        service = f"{domain}/turn_{'on' if want_on else 'off'}"
+        ok, detail = self.call_device(service, entity_id=entity)
+        if ok:
+            with self._lock:
+                self._sent_on = want_on
+            self.service_ok(service)
+            self.log(f"{entity} turned {'on' if want_on else 'off'} ({command.reason})")
+        else:
+            self.service_failed(f"{service} {entity}", detail)
+
+    def device_attributes(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "switch": self.switch_cfg.switch,
+                "actual": self._actual,
+                "power_w": self._power_w,
+                "switched_on": self._sent_on,
+            }
+
+    def apply(self, command: Command, ctx: CycleContext) -> None:
+        super().apply(command, ctx)
+        self._publisher.publish(
+            self.entity("binary_sensor", "allocated"),
+            "on" if command.on else "off",
+            sensor_attrs(f"{self.name} allocated", device_class="power", state_class=None),
+            ctx.now_s,
+        )

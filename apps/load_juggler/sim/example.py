@@ -1,0 +1,138 @@
+"""`--example APPS_YAML`: a sunny day for the site an apps.yaml describes (`./run.sh demo`).
+
+The hub and load entries are parsed by the same `config` functions the AppDaemon apps use, so the
+demo shows what the user's own configuration would do. The day is made up and documented here:
+06:00 to 20:00, clear sky with one 5-minute cloud at 13:00, solar peaking at the inverter's
+`max_w` (8 kW without one), a house drawing 1 A per phase with a 3 A morning and a 6 A evening
+peak on phase A, every car plugged in all day, and the battery (if any) starting at 40 %.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import HubConfigError, LoadConfigError, parse_hub, parse_ocpp, parse_switch
+from ..engine.control_types import ControlSettings
+from ..engine.model import Load
+from .scenario import (
+    BatterySpec,
+    Event,
+    LoadSpec,
+    Scenario,
+    ScenarioFileError,
+    SiteSpec,
+)
+
+HUB_MODULE = "load_juggler.hub"
+LOAD_PARSERS = {"load_juggler.loads.ocpp": parse_ocpp, "load_juggler.loads.switch": parse_switch}
+DAY_START_H = 6.0
+DAY_HOURS = 14.0
+EVENT_EVERY_S = 300.0
+DEFAULT_PEAK_W = 8000.0
+
+
+def _solar_w(hour: float, peak_w: float) -> float:
+    """A clear-sky bell from sunrise at 6:30 to sunset at 19:30, with a cloud at 13:00."""
+    if not 6.5 <= hour <= 19.5:
+        return 0.0
+    if 13.0 <= hour < 13.0 + 5 / 60:
+        return 0.25 * peak_w
+    return peak_w * math.sin(math.pi * (hour - 6.5) / 13.0) ** 1.5
+
+
+def _house_a(hour: float, phases: int) -> tuple[float, ...]:
+    house = [1.0] * phases
+    if 7.0 <= hour < 8.0:
+        house = [a + 3.0 for a in house]
+    if 18.0 <= hour < 20.0:
+        house[0] += 6.0
+    return tuple(house)
+
+
+def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
+    """The day's scenario and the hub's own controller settings."""
+    file = Path(path)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioFileError(f"{file}: apps.yaml not found") from None
+    except yaml.YAMLError as err:
+        raise ScenarioFileError(f"{file}: YAML syntax error: {err}".splitlines()[0]) from None
+    if not isinstance(data, Mapping):
+        raise ScenarioFileError(f"{file}: expected app entries (name: settings)")
+    entries = {name: args for name, args in data.items() if isinstance(args, Mapping)}
+    hubs = [name for name, args in entries.items() if args.get("module") == HUB_MODULE]
+    if len(hubs) != 1:
+        raise ScenarioFileError(f"{file}: needs exactly one {HUB_MODULE} app, found {len(hubs)}")
+    try:
+        hub = parse_hub(hubs[0], entries[hubs[0]])
+        loads = _loads(entries, hubs[0], hub.members)
+    except (HubConfigError, LoadConfigError) as err:
+        raise ScenarioFileError(f"{file}: {err}") from None
+
+    site = hub.site
+    battery = None
+    if site.battery is not None:
+        battery = BatterySpec(config=site.battery, soc_pct=40.0, capacity_wh=10000.0)
+    peak_w = site.inverter.max_w if site.inverter and site.inverter.max_w else DEFAULT_PEAK_W
+    events = []
+    t_s = 0.0
+    while t_s < DAY_HOURS * 3600:
+        hour = DAY_START_H + t_s / 3600
+        events.append(
+            Event(
+                t_s=t_s,
+                site={
+                    "solar_w": round(_solar_w(hour, peak_w), 1),
+                    "house_a": list(_house_a(hour, site.phases)),
+                },
+            )
+        )
+        step = 60.0 if 12.9 <= hour <= 13.2 else EVENT_EVERY_S
+        t_s += step
+    scenario = Scenario(
+        name=f"{file.name}: a sunny day (06:00-20:00)",
+        step_s=hub.period_s,
+        duration_s=DAY_HOURS * 3600,
+        site=SiteSpec(
+            site=site, solar_w=0.0, house_a=_house_a(DAY_START_H, site.phases), battery=battery
+        ),
+        circuits=hub.circuits,
+        loads=tuple(LoadSpec(load=load) for load in loads),
+        timeline=tuple(events),
+    )
+    return scenario, hub.control
+
+
+def _loads(
+    entries: Mapping[str, Mapping[str, Any]], hub_name: str, members: Mapping[str, tuple[str, ...]]
+) -> list[Load]:
+    owner = {load_id: circuit for circuit, ids in members.items() for load_id in ids}
+    loads = []
+    for name, args in entries.items():
+        parser = LOAD_PARSERS.get(str(args.get("module")))
+        if parser is None:
+            continue
+        settings, _ = parser(name, args)
+        if settings.hub != hub_name:
+            continue
+        loads.append(
+            Load(
+                id=settings.name,
+                kind=settings.kind,
+                mode=settings.mode,
+                priority=settings.priority,
+                phases=settings.phases,
+                phase_map=settings.phase_map,
+                min_a=settings.min_a,
+                max_a=settings.max_a,
+                power_w=settings.power_w,
+                circuit=settings.circuit or owner.get(settings.name),
+            )
+        )
+    return loads

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The two commands a fresh machine needs (see README.md):
+#   ./run.sh demo   install, then simulate the example configuration and write a plot
+#   ./run.sh test   install, then run the whole test suite (lint, unit, app, scenario, end-to-end)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+install_main() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -m venv "$VENV"
+    fi
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
+}
+
+case "${1:-}" in
+    demo)
+        shift
+        install_main
+        mkdir -p out
+        PYTHONPATH=apps "$VENV/bin/python" -m load_juggler.simulate --example apps.yaml.example \
+            --plot out/example.png "$@"
+        echo "plot written to out/example.png"
+        ;;
+    test)
+        shift
+        install_main
+        "$VENV/bin/ruff" format --check .
+        "$VENV/bin/ruff" check .
+        "$VENV/bin/python" -m pytest "$@"
+        ;;
+    *)
+        echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,56 @@
+"""apps.yaml.example run as AppDaemon would: every app built from its entry, one house balanced."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from lj_support import START, calls, published
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "apps.yaml.example"
+OPTIONS = ["Continuous", "Solar Priority", "Solar Only", "Excess", "Off"]
+
+
+def test_example_house_is_balanced(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    given_that.time_is(START)
+    for n, amps in ((1, 3.0), (2, 3.0), (3, 3.0)):
+        given_that.state_of(f"sensor.grid_current_l{n}").is_set_to(str(amps))
+    given_that.state_of("sensor.grid_voltage_l1").is_set_to("231")
+    given_that.state_of("sensor.pv_power").is_set_to("0.0", {"unit_of_measurement": "kW"})
+    given_that.state_of("sensor.battery_soc").is_set_to("85")
+    given_that.state_of("sensor.battery_power").is_set_to("0")
+    for cp in ("garage_left", "garage_right"):
+        given_that.state_of(f"sensor.{cp}_status_connector").is_set_to("Charging")
+        given_that.state_of(f"sensor.{cp}_current_import").is_set_to(
+            "0", {"L1": 0, "L2": 0, "L3": 0}
+        )
+    given_that.state_of("input_select.evse_left_mode").is_set_to("Continuous", {"options": OPTIONS})
+    given_that.state_of("input_select.evse_right_mode").is_set_to(
+        "Continuous", {"options": OPTIONS}
+    )
+    given_that.state_of("input_select.boiler_mode").is_set_to("Off", {"options": OPTIONS})
+    given_that.state_of("switch.boiler_plug").is_set_to("off")
+
+    apps = yaml.safe_load(EXAMPLE.read_text())
+    for name, entry in apps.items():
+        cls = getattr(importlib.import_module(entry["module"]), entry["class"])
+        ad(cls, name, **entry)
+    hub = ad.apps["lj_hub"]
+    assert hub.load_names == ["boiler", "evse_left", "evse_right"]
+
+    time_travel.fast_forward(5).seconds()
+    sent = {c["devid"]: c["custom_profile"] for c in calls(hass_mocks, "ocpp/set_charge_rate")}
+    assert sorted(sent) == ["garage_left", "garage_right"]
+    for profile in sent.values():
+        assert profile["chargingProfileKind"] == "Absolute"
+        assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [
+            {"startPeriod": 0, "limit": 6.0}
+        ]
+    assert published(hass_mocks, "sensor.load_juggler_status")[0] == "ok"
+    assert published(hass_mocks, "sensor.load_juggler_boiler_state")[0] == "off"
+    assert published(hass_mocks, "sensor.load_juggler_evse_right_state")[1]["mode"] == "continuous"
+    assert calls(hass_mocks, "switch/turn_on") == []

@@ -1,0 +1,97 @@
+"""Switched load (boiler plug) driven through HA states."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from lj_support import HUB_ARGS, START, calls, published, set_grid, set_solar
+from load_juggler.hub import Hub
+from load_juggler.loads.switch import SwitchLoad
+
+ON = "switch/turn_on"
+OFF = "switch/turn_off"
+
+
+@pytest.fixture
+def boiler(ad: Any, given_that: Any) -> Any:
+    given_that.time_is(START)
+    set_grid(given_that, 2, 2, 2)
+    set_solar(given_that, 0)
+    given_that.state_of("switch.boiler").is_set_to("off")
+    given_that.state_of("sensor.boiler_power").is_set_to("0", {"unit_of_measurement": "W"})
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    return ad(
+        SwitchLoad,
+        "boiler",
+        hub="lj_hub",
+        switch="switch.boiler",
+        power_sensor="sensor.boiler_power",
+        power_w=2000,
+        phase_map=["B"],
+    )
+
+
+def test_plug_turns_on_only_on_surplus(
+    boiler: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    time_travel.fast_forward(15).seconds()  # three cycles importing 2 A per phase
+    assert calls(hass_mocks, ON) == []
+    assert calls(hass_mocks, OFF) == []  # already off: nothing to switch
+    assert published(hass_mocks, "binary_sensor.load_juggler_boiler_allocated")[0] == "off"
+    assert published(hass_mocks, "sensor.load_juggler_boiler_state")[0] == "waiting_for_surplus"
+
+    # 5 kW of sun: 7.25 A per phase, house 2 A -> 5.25 A exported per phase (3.6 kW).
+    set_solar(given_that, 5000)
+    set_grid(given_that, -5.25, -5.25, -5.25)
+    time_travel.fast_forward(5).seconds()
+    assert calls(hass_mocks, ON) == [{"suppress_log_messages": True, "entity_id": "switch.boiler"}]
+    assert published(hass_mocks, "binary_sensor.load_juggler_boiler_allocated")[0] == "on"
+    state, attrs = published(hass_mocks, "sensor.load_juggler_boiler_allocated_current")
+    assert state == round(2000 / 230, 2)
+    assert attrs["on"] is True
+
+    # The boiler runs on phase B; the decision stays "on": no second call.
+    given_that.state_of("switch.boiler").is_set_to("on")
+    given_that.state_of("sensor.boiler_power").is_set_to("2.0", {"unit_of_measurement": "kW"})
+    set_grid(given_that, -5.25, -5.25 + 2000 / 230, -5.25)
+    time_travel.fast_forward(15).seconds()
+    assert len(calls(hass_mocks, ON)) == 1
+    assert calls(hass_mocks, OFF) == []
+    assert published(hass_mocks, "sensor.load_juggler_boiler_state")[1]["power_w"] == 2000.0
+
+    # Clouds: no more export, the plug goes off once.
+    set_solar(given_that, 0)
+    set_grid(given_that, 2, 2 + 2000 / 230, 2)
+    time_travel.fast_forward(10).seconds()
+    assert calls(hass_mocks, OFF) == [{"suppress_log_messages": True, "entity_id": "switch.boiler"}]
+    assert published(hass_mocks, "binary_sensor.load_juggler_boiler_allocated")[0] == "off"
+
+
+def test_input_boolean_and_failed_switching_is_retried(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    given_that.time_is(START)
+    set_grid(given_that, -9, -9, -9)
+    set_solar(given_that, 8000)
+    given_that.state_of("input_boolean.heater").is_set_to("off")
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    heater = ad(
+        SwitchLoad,
+        "heater",
+        hub="lj_hub",
+        switch="input_boolean.heater",
+        power_w=1000,
+        mode="Excess",
+    )
+    hass_mocks.hass_functions["call_service"].side_effect = RuntimeError("not reachable")
+    time_travel.fast_forward(10).seconds()
+    assert len(calls(hass_mocks, "input_boolean/turn_on")) == 2  # tried in each cycle
+    assert heater.device_attributes()["switched_on"] is None
+    hass_mocks.hass_functions["call_service"].side_effect = None
+    time_travel.fast_forward(5).seconds()
+    assert len(calls(hass_mocks, "input_boolean/turn_on")) == 3
+    assert heater.device_attributes()["switched_on"] is True
+    time_travel.fast_forward(5).seconds()
+    assert len(calls(hass_mocks, "input_boolean/turn_on")) == 3
