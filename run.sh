@@ -22,7 +22,6 @@ case "${1:-}" in
         mkdir -p out
         PYTHONPATH=apps "$VENV/bin/python" -m load_juggler.simulate --example apps.yaml.example \
             --plot out/example.png "$@"
-        echo "plot written to out/example.png"
         ;;
     test)
         shift

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.errors import ConfigError
-from ..engine.model import SITE_PHASES, LoadKind, Mode
+from ..engine.model import SITE_PHASES, Load, LoadKind, Mode
 from .reader import APPDAEMON_KEYS, ArgReader
 
 #: The options a mode `input_select` must offer, in the order we set them.
@@ -70,6 +70,30 @@ class LoadSettings:
     min_a: float
     max_a: float
     power_w: float | None = None
+
+    def engine_load(self, voltage_v: float, circuit: str | None, mode: Mode | None = None) -> Load:
+        """The static engine view of this load; a plug's current is rated power / (V x phases).
+
+        Shared by the load apps and the simulator's `--example`, so the demo balances exactly
+        what the apps would.
+        """
+        if self.kind is LoadKind.PLUG:
+            amps = (self.power_w or 0.0) / (voltage_v * self.phases)
+            min_a = max_a = round(amps, 3)
+        else:
+            min_a, max_a = self.min_a, self.max_a
+        return Load(
+            id=self.name,
+            kind=self.kind,
+            mode=mode or self.mode,
+            priority=self.priority,
+            phases=self.phases,
+            phase_map=self.phase_map,
+            min_a=min_a,
+            max_a=max_a,
+            power_w=self.power_w,
+            circuit=circuit,
+        )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from appdaemon.plugins.hass.hassapi import Hass
 
 from ..config import MODE_OPTIONS, MODE_WORDS, LoadConfigError, LoadSettings, parse_mode, slugify
 from ..engine.control_types import Command, LoadReading
-from ..engine.model import Load, LoadKind, Mode, Site
+from ..engine.model import Load, Mode, Site
 from .entities import EntityPublisher, sensor_attrs
 
 #: How often a load checks that its hub knows it (hub started late, reloaded or restarted).
@@ -119,26 +119,16 @@ class LoadApp(Hass):
         return self.name
 
     def engine_load(self, site: Site, circuit: str | None) -> Load:
-        """The static engine view of this load; a plug's current is rated power / (V x phases)."""
-        s = self.settings
-        assert s is not None
-        if s.kind is LoadKind.PLUG:
-            amps = (s.power_w or 0.0) / (site.voltage_v * s.phases)
-            min_a = max_a = round(amps, 3)
-        else:
-            min_a, max_a = s.min_a, s.max_a
-        return Load(
-            id=self.name,
-            kind=s.kind,
-            mode=self.mode,
-            priority=s.priority,
-            phases=s.phases,
-            phase_map=s.phase_map,
-            min_a=min_a,
-            max_a=max_a,
-            power_w=s.power_w,
-            circuit=circuit,
-        )
+        """The static engine view of this load, in the mode now in force."""
+        assert self.settings is not None
+        return self.settings.engine_load(site.voltage_v, circuit, self.mode)
+
+    def _state(self, entity_id: str, attribute: str | None = None) -> Any:
+        """An entity's state (or attribute); None when AppDaemon cannot read it."""
+        try:
+            return self.get_state(entity_id, attribute=attribute)
+        except Exception:
+            return None
 
     @property
     def mode(self) -> Mode:

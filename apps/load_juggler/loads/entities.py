@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..engine.smoothing import finite_or_none
+
 SetState = Callable[..., Any]
 
 
@@ -67,13 +69,5 @@ def sensor_attrs(
 
 
 def to_float(value: Any) -> float | None:
-    """An HA state string -> float; None for unavailable/unknown/non-numeric/NaN."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    if number != number or number in (float("inf"), float("-inf")):
-        return None
-    return number
+    """An HA state string -> float; None for unavailable/unknown/non-numeric/NaN/inf."""
+    return finite_or_none(value)

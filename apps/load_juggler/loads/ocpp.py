@@ -109,12 +109,6 @@ class OcppCharger(LoadApp):
         except Exception:
             return False
 
-    def _state(self, entity_id: str, attribute: str | None = None) -> Any:
-        try:
-            return self.get_state(entity_id, attribute=attribute)
-        except Exception:
-            return None
-
     # -- reading
 
     def read_device(self, ctx: CycleContext) -> LoadReading:

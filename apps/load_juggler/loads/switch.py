@@ -39,12 +39,6 @@ class SwitchLoad(LoadApp):
                 level="WARNING",
             )
 
-    def _state(self, entity_id: str, attribute: str | None = None) -> Any:
-        try:
-            return self.get_state(entity_id, attribute=attribute)
-        except Exception:
-            return None
-
     def read_device(self, ctx: CycleContext) -> LoadReading:
         s = self.settings
         assert s is not None

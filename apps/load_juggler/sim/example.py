@@ -71,7 +71,7 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
         raise ScenarioFileError(f"{file}: needs exactly one {HUB_MODULE} app, found {len(hubs)}")
     try:
         hub = parse_hub(hubs[0], entries[hubs[0]])
-        loads = _loads(entries, hubs[0], hub.members)
+        loads = _loads(entries, hubs[0], hub.members, hub.site.voltage_v)
     except (HubConfigError, LoadConfigError) as err:
         raise ScenarioFileError(f"{file}: {err}") from None
 
@@ -110,7 +110,10 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
 
 
 def _loads(
-    entries: Mapping[str, Mapping[str, Any]], hub_name: str, members: Mapping[str, tuple[str, ...]]
+    entries: Mapping[str, Mapping[str, Any]],
+    hub_name: str,
+    members: Mapping[str, tuple[str, ...]],
+    voltage_v: float,
 ) -> list[Load]:
     owner = {load_id: circuit for circuit, ids in members.items() for load_id in ids}
     loads = []
@@ -121,18 +124,6 @@ def _loads(
         settings, _ = parser(name, args)
         if settings.hub != hub_name:
             continue
-        loads.append(
-            Load(
-                id=settings.name,
-                kind=settings.kind,
-                mode=settings.mode,
-                priority=settings.priority,
-                phases=settings.phases,
-                phase_map=settings.phase_map,
-                min_a=settings.min_a,
-                max_a=settings.max_a,
-                power_w=settings.power_w,
-                circuit=settings.circuit or owner.get(settings.name),
-            )
-        )
+        circuit = settings.circuit or owner.get(settings.name)
+        loads.append(settings.engine_load(voltage_v, circuit))
     return loads
