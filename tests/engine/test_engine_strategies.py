@@ -165,3 +165,37 @@ def test_priority_ties_broken_by_id():
         grid_a=(4.0, 4.0, 4.0),
     )
     assert currents(d) == {"zeta": 0.0, "alpha": 16.0}
+
+
+def test_strict_idle_load_gets_no_offer_behind_a_drawing_load_below_max():
+    # carA is held to 11 A by site phase A, below its 32 A max; once drawing, carB (phase B, lots
+    # of room) and the plug would wait for it, so an offer now would start them only to cut
+    # them in the next cycle. A non-drawing load ranked before carA is still offered its min.
+    d = decide(
+        site(distribution="strict"),
+        one_phase("early", phase="C", priority=1, drawing=False),
+        one_phase("carA", phase="A", priority=2, max_a=32.0),
+        one_phase("carB", phase="B", priority=3, max_a=32.0, drawing=False),
+        plug("heat", 1000.0, phase="C", priority=4, drawing=False),
+        grid_a=(14.0, 3.0, 8.0),
+    )
+    assert currents(d)["carA"] == 11.0
+    assert currents(d)["carB"] == 0.0
+    assert currents(d)["heat"] == 0.0
+    assert currents(d)["early"] == 6.0
+    assert reasons(d)["carB"] == "not drawing: strict: waiting for carA"
+    assert reasons(d)["heat"] == "not drawing: strict: waiting for carA"
+    assert reasons(d)["early"] == "not drawing: min offered"
+
+
+def test_strict_idle_load_in_another_tier_is_not_held_by_that_tier():
+    d = decide(
+        site(distribution="strict"),
+        one_phase("carA", phase="A", priority=1, max_a=32.0),
+        one_phase(
+            "carB", phase="B", priority=2, max_a=32.0, mode=Mode.SOLAR_PRIORITY, drawing=False
+        ),
+        grid_a=(14.0, 3.0, 8.0),
+    )
+    assert currents(d) == {"carA": 11.0, "carB": 6.0}
+    assert reasons(d)["carB"] == "not drawing: min offered"

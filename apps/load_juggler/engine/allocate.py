@@ -8,7 +8,9 @@ The order of service is the contract users rely on:
    and the site's distribution strategy decides how the tier shares what is left.
 2. Loads that are connected but not drawing come last, after every drawing load of every tier:
    each is offered its min current if that still fits. The offer is counted against every
-   limit, so if the car resumes it stays safe; reason "not drawing: min offered".
+   limit, so if the car resumes it stays safe; reason "not drawing: min offered". Under
+   `strict` no offer is made while a drawing load of the same tier ranked before it is below
+   its max (reason "not drawing: strict: waiting for ..."): once drawing it would be cut at once.
 3. Every allocation respects every row of `circuits.Capacity` (site and circuit phases, circuit
    power, import cap, no-grid budget), and surplus-fed modes also the solar pool, so the hard
    invariants hold by construction rather than by cutting afterwards.
@@ -155,27 +157,30 @@ class _Allocator:
 
     # -- strategies -------------------------------------------------------------------------
 
-    def serve_tier(self, items: Sequence[_Item], strategy: Strategy) -> None:
+    def serve_tier(self, items: Sequence[_Item], strategy: Strategy) -> _Item | None:
+        """Serve one tier; under `strict`, return the item the rest of the tier waits for."""
         if strategy is Strategy.OPTIMIZED:
             for item in items:
                 if self.try_min(item):
                     self.raise_to_ceiling(item)
         elif strategy is Strategy.STRICT:
-            waiting_for: str | None = None
+            waiting_for: _Item | None = None
             for item in items:
                 if waiting_for is not None:
-                    item.reason = f"strict: waiting for {waiting_for}"
+                    item.reason = f"strict: waiting for {waiting_for.load.id}"
                     continue
                 if self.try_min(item):
                     self.raise_to_ceiling(item)
                 if item.current_a < item.max_a - EPS or item.current_a <= 0:
-                    waiting_for = item.load.id
+                    waiting_for = item
+            return waiting_for
         else:
             granted = [item for item in items if self.try_min(item)]
             if strategy is Strategy.SHARED:
                 self.water_fill(granted)
             for item in granted:
                 self.raise_to_ceiling(item)
+        return None
 
     def water_fill(self, items: Sequence[_Item]) -> None:
         """Raise all items by the same amount until each meets its max or a full row.
@@ -379,6 +384,8 @@ def allocate(snapshot: Snapshot) -> Decision:
     drawing = sorted((i for i in items if i.load.drawing), key=sort_key)
     idle = sorted((i for i in items if not i.load.drawing), key=sort_key)
 
+    # Under `strict`, per tier urgency: the drawing load that the rest of its tier waits for.
+    waiting: dict[int, _Item] = {}
     start = 0
     while start < len(drawing):
         mode = drawing[start].mode
@@ -386,9 +393,18 @@ def allocate(snapshot: Snapshot) -> Decision:
         while end < len(drawing) and drawing[end].mode.urgency == mode.urgency:
             end += 1
         with allocator.excess_rules(mode, apply_threshold):
-            allocator.serve_tier(drawing[start:end], strategy)
+            blocker = allocator.serve_tier(drawing[start:end], strategy)
+        if blocker is not None:
+            waiting[mode.urgency] = blocker
         start = end
     for item in idle:
+        # A load that is not drawing yet is offered only what it could keep once it draws:
+        # under `strict` it would wait behind a load of its tier ranked before it that is not
+        # at max, so an offer now would only start it to cut it in the next cycle.
+        blocker = waiting.get(item.mode.urgency)
+        if blocker is not None and sort_key(blocker) < sort_key(item):
+            item.reason = f"not drawing: strict: waiting for {blocker.load.id}"
+            continue
         with allocator.excess_rules(item.mode, apply_threshold):
             allocator.offer_min(item)
 

@@ -53,6 +53,8 @@ SURPLUS_MODES = frozenset({Mode.SOLAR_ONLY, Mode.EXCESS})
 BUDGET_MODES = frozenset({Mode.SOLAR_ONLY})
 
 _EPS_A = 1e-6
+#: Engine-decision reason of a load left out of the allocation while in its min off time.
+REASON_MIN_OFF = "min off time"
 
 
 def validate_plant(plant: Plant) -> None:
@@ -301,19 +303,50 @@ class Controller:
         snapshot: Snapshot,
         first: Decision,
     ) -> tuple[dict[str, Command], Decision, Snapshot]:
+        # A load inside its min off time cannot start this cycle whatever the engine offers it;
+        # capacity the engine gave it would only be taken from running loads and left unused.
+        # Its own plan (and reason) comes from the first run, everyone else's from a run that
+        # leaves it out.
+        locked = {
+            ld.id
+            for ld in loads
+            if self._in_min_off(now_s, ld, load_readings[ld.id])
+            and (alloc := first.loads.get(ld.id)) is not None
+            and alloc.current_a > _EPS_A
+        }
+        base = first
+        if locked:
+            snapshot = replace(
+                snapshot,
+                loads=tuple(replace(ld, mode=Mode.OFF) if ld.id in locked else ld for ld in loads),
+            )
+            base = self._allocate(snapshot)
         plans = {
-            ld.id: self._plan(now_s, dt_s, ld, load_readings[ld.id], first.loads.get(ld.id))
+            ld.id: self._plan(
+                now_s,
+                dt_s,
+                ld,
+                load_readings[ld.id],
+                (first if ld.id in locked else base).loads.get(ld.id),
+            )
             for ld in loads
         }
         holders = {load_id for load_id, plan in plans.items() if plan.action == "hold"}
-        decision = first
+        decision = base
         if holders:
             # Second engine run with the holding loads forced to exactly their minimum: its
             # allocation proves the minimum fits under every breaker, and it is the ceiling for
             # all loads this cycle (the holders' minimum may have taken capacity from others).
-            forced = tuple(_forced_to_min(ld) if ld.id in holders else ld for ld in loads)
+            forced = tuple(_forced_to_min(ld) if ld.id in holders else ld for ld in snapshot.loads)
             snapshot = replace(snapshot, loads=forced)
             decision = self._allocate(snapshot)
+        if locked:
+            # Published limits must not read "mode off" for a load that only waits out its
+            # min off time.
+            allocations = dict(decision.loads)
+            for load_id in locked & allocations.keys():
+                allocations[load_id] = replace(allocations[load_id], reason=REASON_MIN_OFF)
+            decision = replace(decision, loads=allocations)
         commands = {}
         for load in loads:
             alloc = decision.loads.get(load.id)
@@ -383,6 +416,17 @@ class Controller:
         ):
             return _Plan("hold", LoadState.HOLDING_MIN, "pause budget used: holding min")
         return _Plan("off", LoadState.PAUSED, engine_reason, pause=surplus_mode)
+
+    def _in_min_off(self, now_s: float, load: Load, reading: LoadReading | None) -> bool:
+        """True when `_plan` will keep this load off for its min off time whatever it is offered."""
+        mem = self._memory[load.id]
+        if reading is None or not reading.available or not reading.connected:
+            return False
+        if mem.mode is Mode.OFF or mem.on or mem.off_since_s is None:
+            return False
+        if mem.connected is not None and bool(reading.connected) != mem.connected:
+            return False  # a new session forgets the off time
+        return now_s - mem.off_since_s < self._plant.settings.min_off_s
 
     def _command(
         self,

@@ -145,9 +145,9 @@ class PlantState:
         battery = self.site.battery is not None
         load_readings = {}
         for load_id, spec in self.loads.items():
-            device = self.devices[load_id]
             if spec.load.kind is LoadKind.PLUG:
-                connected, drawing = True, device.on
+                # Like the hub's switch adapter: a plug is always ready to draw when switched on.
+                connected, drawing = True, True
             else:
                 connected, drawing = spec.connected, spec.connected and spec.draws
             load_readings[load_id] = LoadReading(
