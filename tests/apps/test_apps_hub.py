@@ -17,6 +17,7 @@ from lj_support import (
     set_grid,
     set_solar,
 )
+
 from load_juggler.config import MODE_OPTIONS
 from load_juggler.hub import Hub
 from load_juggler.loads.base import REGISTER_CHECK_S
@@ -77,8 +78,10 @@ def test_two_chargers_share_the_garage_circuit(
     }
     assert attrs["binding_constraints"] == ["circuit garage phase A"]
     assert attrs["loads"] == ["evse1", "evse2"]
-    assert published(hass_mocks, "sensor.load_juggler_circuit_garage_headroom_phase_c")[0] == 0.0
-    assert published(hass_mocks, "sensor.load_juggler_circuit_garage_allocated_phase_c")[0] == 20.0
+    assert published(hass_mocks, "sensor.load_juggler_circuit_garage_headroom_phase_c")[0] == "0.0"
+    assert (
+        published(hass_mocks, "sensor.load_juggler_circuit_garage_allocated_phase_c")[0] == "20.0"
+    )
 
 
 def test_mode_select_change_takes_effect_next_cycle(

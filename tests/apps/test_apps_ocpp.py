@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from lj_support import HUB_ARGS, START, calls, logs, published, set_charger, set_grid, set_solar
+
 from load_juggler.hub import Hub
 from load_juggler.loads.base import CycleContext
 from load_juggler.loads.ocpp import OcppCharger
@@ -70,17 +71,19 @@ def test_grid_change_sends_expiring_profile(
     assert len(calls(hass_mocks, SERVICE)) == 3
     assert cp.last_sent_a == 10.0
     state, attrs = published(hass_mocks, "sensor.load_juggler_evse1_allocated_current")
-    assert state == 10.0
+    assert state == "10.0"
     assert attrs["unit_of_measurement"] == "A"
     assert attrs["device_class"] == "current"
     assert attrs["state_class"] == "measurement"
     assert published(hass_mocks, "sensor.load_juggler_evse1_state")[0] == "charging"
     # The garage (20 A) carries the 10 A allocation: 10 A headroom on each phase.
-    assert published(hass_mocks, "sensor.load_juggler_circuit_garage_headroom_phase_b")[0] == 10.0
-    assert published(hass_mocks, "sensor.load_juggler_circuit_garage_allocated_phase_b")[0] == 10.0
+    assert published(hass_mocks, "sensor.load_juggler_circuit_garage_headroom_phase_b")[0] == "10.0"
+    assert (
+        published(hass_mocks, "sensor.load_juggler_circuit_garage_allocated_phase_b")[0] == "10.0"
+    )
     # Site: 25 A breaker, 15 A background house load -> 10 A available, all of it given to the car.
-    assert published(hass_mocks, "sensor.load_juggler_available_current_phase_a")[0] == 10.0
-    assert published(hass_mocks, "sensor.load_juggler_headroom_phase_a")[0] == 0.0
+    assert published(hass_mocks, "sensor.load_juggler_available_current_phase_a")[0] == "10.0"
+    assert published(hass_mocks, "sensor.load_juggler_headroom_phase_a")[0] == "0.0"
 
 
 def test_profile_is_refreshed_before_it_expires(
@@ -220,7 +223,7 @@ def test_failing_service_is_logged_once_retried_and_not_remembered(
     warnings = logs(hass_mocks, "failed", "WARNING")
     assert len(warnings) == 1
     assert "charger is unavailable" in warnings[0]
-    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[1]["service_ok"] is False
+    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[1]["service_ok"] == "false"
 
     hass_mocks.hass_functions["call_service"].side_effect = None
     time_travel.fast_forward(5).seconds()
@@ -257,7 +260,7 @@ def test_pause_is_a_zero_amp_profile(
         {"startPeriod": 0, "limit": 0.0}
     ]
     assert last["custom_profile"]["chargingProfilePurpose"] == "TxDefaultProfile"
-    assert published(hass_mocks, "sensor.load_juggler_evse1_allocated_current")[0] == 0.0
+    assert published(hass_mocks, "sensor.load_juggler_evse1_allocated_current")[0] == "0.0"
     # No transaction stop: nothing but set_charge_rate was called.
     services = {c.args[0] for c in hass_mocks.hass_functions["call_service"].call_args_list}
     assert services == {SERVICE}

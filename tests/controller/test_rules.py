@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+
 from load_juggler.engine.control_types import (
     ControlSettings,
     CycleResult,

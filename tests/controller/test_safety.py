@@ -6,6 +6,7 @@ import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from load_juggler.engine.control_types import (
     ControlSettings,
     LoadReading,

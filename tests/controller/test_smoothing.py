@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from load_juggler.engine.control_types import LoadReading, Readings
 from load_juggler.engine.model import Mode
 from load_juggler.engine.smoothing import Ema, RiseFirstEma, finite_or_none

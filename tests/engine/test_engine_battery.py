@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from load_juggler.engine.battery import battery_levels
 from load_juggler.engine.model import BatteryConfig, BatteryLevels
 

@@ -7,6 +7,7 @@ every phase is 6900 W of export.
 from __future__ import annotations
 
 import pytest
+
 from load_juggler.engine.model import InverterLimits, Mode
 
 from .builders import battery, currents, decide, evse, one_phase, plug, reasons, site

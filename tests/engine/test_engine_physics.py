@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from load_juggler.engine.allocate import allocate
 from load_juggler.engine.model import SITE_NODE, Circuit, Mode, Snapshot
 from load_juggler.engine.phases import (

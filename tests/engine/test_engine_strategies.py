@@ -6,6 +6,7 @@ Common setup: 32 A breaker, 2 A house -> 30 A for four 3-phase cars with max 11,
 from __future__ import annotations
 
 import pytest
+
 from load_juggler.engine.model import Circuit, Mode
 
 from .builders import currents, decide, evse, one_phase, plug, reasons, site

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from load_juggler.engine.allocate import allocate
 from load_juggler.engine.errors import ConfigError
 from load_juggler.engine.model import (

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from load_juggler.engine.allocate import allocate
 from load_juggler.engine.model import (
     SITE_NODE,

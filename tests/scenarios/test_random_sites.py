@@ -12,6 +12,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from load_juggler.engine.model import SITE_NODE
 from load_juggler.sim.runner import run
 from load_juggler.sim.scenario import parse_scenario

@@ -4,6 +4,11 @@ Entities made with `set_state` live only until HA restarts, so they must be writ
 time to time; but writing ~20 entities every 5 s is REST traffic and recorder churn for nothing.
 `EntityPublisher` writes an entity when its state or attributes changed, or when `republish_s`
 has passed since it was last written.
+
+AppDaemon 4.5.13 cleans REST bodies by dropping every value equal to None or False, which
+includes 0 and 0.0, at any depth (`utils.clean_http_kwargs`). A state of 0 A would reach HA empty
+and be refused, and a list of phase currents would lose its zeros and shift. `wire_value` turns
+what we publish into values that survive that cleaning.
 """
 
 from __future__ import annotations
@@ -33,7 +38,12 @@ class EntityPublisher:
         unchanged = last is not None and last[0] == state and last[1] == attrs
         if unchanged and (self.republish_s <= 0 or now_s - last[2] < self.republish_s):
             return False
-        self._set_state(entity_id, state=state, attributes=attrs, check_existence=False)
+        self._set_state(
+            entity_id,
+            state=wire_state(state),
+            attributes=wire_value(attrs),
+            check_existence=False,
+        )
         self._last[entity_id] = (state, attrs, now_s)
         return True
 
@@ -44,6 +54,29 @@ class EntityPublisher:
     @property
     def entity_ids(self) -> list[str]:
         return sorted(self._last)
+
+
+def wire_state(state: Any) -> str:
+    """HA keeps every state as a string; sending one means 0 A is never mistaken for no state."""
+    if isinstance(state, bool):
+        return "on" if state else "off"
+    return str(state)
+
+
+def wire_value(value: Any) -> Any:
+    """`value` with booleans as "true"/"false" and zeros as "0", at any depth.
+
+    Other numbers stay numbers; only what AppDaemon would drop is turned into text.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float) and value == 0:
+        return "0"
+    if isinstance(value, Mapping):
+        return {key: wire_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [wire_value(item) for item in value]
+    return value
 
 
 def sensor_attrs(
