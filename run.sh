@@ -26,6 +26,7 @@ case "${1:-}" in
     test)
         shift
         install_main
+        bash tests/e2e/setup_ha.sh
         "$VENV/bin/ruff" format --check .
         "$VENV/bin/ruff" check .
         "$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,195 @@
+"""Sensors with the entity ids and units the real integrations give them.
+
+Charger sensors follow lbbrhzn/ocpp's single-connector names (`sensor.<cpid>_current_import` with
+L1/L2/L3 attributes and the average of the non-zero phases as state, power in kW); the grid CTs
+report signed per-phase current (import positive) and go `unavailable` while the fault
+input_boolean is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.const import UnitOfElectricCurrent, UnitOfElectricPotential, UnitOfPower
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
+from homeassistant.util import dt as dt_util
+
+from .plant import DOMAIN, PHASES, SIGNAL_UPDATE, ChargerSim, Plant, PlugSim
+
+
+class PlantSensor(SensorEntity):
+    """A sensor whose state and attributes are read from the plant after each update."""
+
+    _attr_should_poll = False
+
+    def __init__(
+        self,
+        object_id: str,
+        read: Callable[[], Any],
+        *,
+        unit: str | None = None,
+        device_class: SensorDeviceClass | None = None,
+        attributes: Callable[[], dict[str, Any]] | None = None,
+        available: Callable[[], bool] | None = None,
+    ) -> None:
+        self.entity_id = f"sensor.{object_id}"
+        self._attr_name = object_id
+        self._read = read
+        self._attributes = attributes
+        self._available = available
+        self._attr_native_unit_of_measurement = unit
+        self._attr_device_class = device_class
+        if unit is not None:
+            self._attr_state_class = SensorStateClass.MEASUREMENT
+
+    async def async_added_to_hass(self) -> None:
+        """Write a new state whenever the plant has recomputed."""
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, SIGNAL_UPDATE, self._plant_updated)
+        )
+
+    @callback
+    def _plant_updated(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def available(self) -> bool:
+        """Only the grid CTs can fail."""
+        return self._available() if self._available is not None else True
+
+    @property
+    def native_value(self) -> Any:
+        """The plant's current value."""
+        return self._read()
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Per-phase values for the charger's current sensor, diagnostics for the fake."""
+        return self._attributes() if self._attributes is not None else None
+
+
+def _current_import(charger: ChargerSim) -> float:
+    """HA OCPP's state for Current.Import: the average of the non-zero phases."""
+    nonzero = [value for value in charger.draw_a.values() if value]
+    return round(sum(nonzero) / len(nonzero), 2) if nonzero else 0.0
+
+
+def charger_sensors(charger: ChargerSim, plant: Plant) -> list[PlantSensor]:
+    """The charger's OCPP entities plus a diagnostic sensor of the fake itself."""
+    cpid = charger.cpid
+    amps = UnitOfElectricCurrent.AMPERE
+    return [
+        PlantSensor(
+            f"{cpid}_current_import",
+            lambda: _current_import(charger),
+            unit=amps,
+            device_class=SensorDeviceClass.CURRENT,
+            attributes=lambda: {**charger.draw_a, "unit": "A"},
+        ),
+        PlantSensor(
+            f"{cpid}_current_offered",
+            lambda: charger.offered_a,
+            unit=amps,
+            device_class=SensorDeviceClass.CURRENT,
+        ),
+        PlantSensor(
+            f"{cpid}_power_active_import",
+            lambda: round(sum(charger.draw_a.values()) * plant.voltage / 1000, 3),
+            unit=UnitOfPower.KILO_WATT,
+            device_class=SensorDeviceClass.POWER,
+        ),
+        PlantSensor(
+            f"{cpid}_power_offered",
+            lambda: round(charger.offered_a * 3 * plant.voltage / 1000, 3),
+            unit=UnitOfPower.KILO_WATT,
+            device_class=SensorDeviceClass.POWER,
+        ),
+        PlantSensor(
+            f"{cpid}_voltage",
+            lambda: plant.voltage,
+            unit=UnitOfElectricPotential.VOLT,
+            device_class=SensorDeviceClass.VOLTAGE,
+        ),
+        PlantSensor(f"{cpid}_status_connector", lambda: charger.status),
+        PlantSensor(f"{cpid}_transaction_id", lambda: charger.transaction_id),
+        PlantSensor(
+            f"{DOMAIN}_{cpid}",
+            lambda: charger.offered_a,
+            attributes=lambda: {
+                "limit_source": charger.limit_source,
+                "calls": charger.calls,
+                "rejected": charger.rejected,
+                "last_call": charger.last_call,
+                "last_error": charger.last_error,
+                "car_connected": charger.car_connected,
+                "car_phases": charger.car_phases,
+                "transaction_id": charger.transaction_id,
+                "profiles": charger.profiles_summary(dt_util.utcnow()),
+            },
+        ),
+    ]
+
+
+def plug_sensor(plug: PlugSim) -> PlantSensor:
+    """The plug's power meter."""
+    return PlantSensor(
+        f"{plug.name}_power",
+        lambda: plug.power_w if plug.is_on else 0.0,
+        unit=UnitOfPower.WATT,
+        device_class=SensorDeviceClass.POWER,
+    )
+
+
+def grid_sensors(plant: Plant) -> list[PlantSensor]:
+    """The grid CTs: current per phase (import positive) and total power."""
+    amps = UnitOfElectricCurrent.AMPERE
+
+    def available() -> bool:
+        return plant.grid_available
+
+    def phase_reader(phase: str) -> Callable[[], float]:
+        return lambda: plant.grid_a[phase]
+
+    sensors = [
+        PlantSensor(
+            f"grid_current_{phase.lower()}",
+            phase_reader(phase),
+            unit=amps,
+            device_class=SensorDeviceClass.CURRENT,
+            available=available,
+        )
+        for phase in PHASES
+    ]
+    sensors.append(
+        PlantSensor(
+            "grid_power",
+            lambda: round(sum(plant.grid_a.values()) * plant.voltage, 1),
+            unit=UnitOfPower.WATT,
+            device_class=SensorDeviceClass.POWER,
+            available=available,
+        )
+    )
+    return sensors
+
+
+async def async_setup_platform(
+    hass: HomeAssistant,
+    config: ConfigType,
+    async_add_entities: AddEntitiesCallback,
+    discovery_info: DiscoveryInfoType | None = None,
+) -> None:
+    """Add every plant sensor; only reached through fake_ocpp's discovery."""
+    if discovery_info is None:
+        return
+    plant: Plant = hass.data[DOMAIN]
+    entities: list[PlantSensor] = grid_sensors(plant)
+    for charger in plant.chargers:
+        entities.extend(charger_sensors(charger, plant))
+    entities.extend(plug_sensor(plug) for plug in plant.plugs)
+    async_add_entities(entities)
+    plant.update()
