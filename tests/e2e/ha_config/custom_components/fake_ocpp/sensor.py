@@ -13,19 +13,17 @@ from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
 from homeassistant.const import UnitOfElectricCurrent, UnitOfElectricPotential, UnitOfPower
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.util import dt as dt_util
 
-from .plant import DOMAIN, PHASES, SIGNAL_UPDATE, ChargerSim, Plant, PlugSim
+from .entity import FollowsPlant
+from .plant import DOMAIN, PHASES, ChargerSim, Plant, PlugSim
 
 
-class PlantSensor(SensorEntity):
+class PlantSensor(FollowsPlant, SensorEntity):
     """A sensor whose state and attributes are read from the plant after each update."""
-
-    _attr_should_poll = False
 
     def __init__(
         self,
@@ -46,16 +44,6 @@ class PlantSensor(SensorEntity):
         self._attr_device_class = device_class
         if unit is not None:
             self._attr_state_class = SensorStateClass.MEASUREMENT
-
-    async def async_added_to_hass(self) -> None:
-        """Write a new state whenever the plant has recomputed."""
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, SIGNAL_UPDATE, self._plant_updated)
-        )
-
-    @callback
-    def _plant_updated(self) -> None:
-        self.async_write_ha_state()
 
     @property
     def available(self) -> bool:

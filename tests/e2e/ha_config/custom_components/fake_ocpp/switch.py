@@ -5,34 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
-from .plant import DOMAIN, SIGNAL_UPDATE, Plant, PlugSim
+from .entity import FollowsPlant
+from .plant import DOMAIN, Plant, PlugSim
 
 
-class PlugSwitch(SwitchEntity):
+class PlugSwitch(FollowsPlant, SwitchEntity):
     """`switch.<name>`: the relay of a plug with a fixed load."""
-
-    _attr_should_poll = False
 
     def __init__(self, plant: Plant, plug: PlugSim) -> None:
         self.entity_id = f"switch.{plug.name}"
         self._attr_name = plug.name
         self._plant = plant
         self._plug = plug
-
-    async def async_added_to_hass(self) -> None:
-        """Follow plant updates so a reset shows up too."""
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, SIGNAL_UPDATE, self._plant_updated)
-        )
-
-    @callback
-    def _plant_updated(self) -> None:
-        self.async_write_ha_state()
 
     @property
     def is_on(self) -> bool:
