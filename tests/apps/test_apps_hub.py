@@ -323,3 +323,29 @@ def test_grid_power_entity_with_phase_attributes(
     assert snap.grid_a == (2.0, 5.0, -1.0)
     assert snap.battery_soc_pct == 55.0
     assert snap.battery_power_w == 1200.0  # inverted: the sensor's -1200 W means charging
+
+
+def test_refused_set_options_is_reported_not_claimed(
+    ad: Any, quiet_site: Any, given_that: Any, hass_mocks: Any
+) -> None:
+    """HA answers success False (e.g. the helper is YAML-defined): say so, don't claim success."""
+    given_that.state_of("input_select.evse1_mode").is_set_to(
+        "Continuous", {"options": ["Continuous", "Off"]}
+    )
+    hass_mocks.hass_functions["call_service"].return_value = {
+        "success": False,
+        "error": {"code": "home_assistant_error", "message": "not editable"},
+    }
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(
+        OcppCharger,
+        "evse1",
+        hub="lj_hub",
+        charger="cp1",
+        mode_select="input_select.evse1_mode",
+        fix_mode_options=True,
+    )
+    assert len(calls(hass_mocks, "input_select/set_options")) == 1
+    assert logs(hass_mocks, "set the options of", "INFO") == []
+    refused = logs(hass_mocks, "could not set the options of input_select.evse1_mode", "WARNING")
+    assert len(refused) == 1 and "not editable" in refused[0]

@@ -314,3 +314,48 @@ def test_per_phase_current_entities_override(ad: Any, given_that: Any, time_trav
         entities={"current_import": ["sensor.meter_l1", "sensor.meter_l2", "sensor.meter_l3"]},
     )
     assert cp.reading(CycleContext(0.0, START, 230.0)).draw_a == (5.5, 6.5, 7.5)
+
+
+def test_rate_unit_w_override_sends_watts_only(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    given_that.time_is(START)
+    set_grid(given_that, 2, 2, 2)
+    set_solar(given_that, 0)
+    set_charger(given_that, "cp1", "Charging")
+    given_that.state_of("sensor.cp1_voltage").is_set_to("240")
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    cp = ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", rate_unit="W")
+    time_travel.fast_forward(5).seconds()
+    sent = calls(hass_mocks, SERVICE)
+    assert len(sent) == 1  # no A attempt first
+    schedule = sent[0]["custom_profile"]["chargingSchedule"]
+    assert schedule["chargingRateUnit"] == "W"
+    assert schedule["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 6.0 * 240 * 3}]
+    assert cp.last_sent_a == 6.0
+    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[1]["rate_unit"] == "W"
+
+
+def test_ocpp_domain_unknown_at_startup_is_retried_until_it_appears(
+    site: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """AppDaemon learns HA's services late: the first calls raise DomainException."""
+    from appdaemon.exceptions import DomainException
+
+    _hub, cp = site
+    hass_mocks.hass_functions["call_service"].side_effect = DomainException("default", "ocpp")
+    time_travel.fast_forward(10).seconds()
+    assert len(calls(hass_mocks, SERVICE)) == 4  # two cycles, A then W each
+    assert cp.last_sent_a is None
+    warnings = logs(hass_mocks, "failed", "WARNING")
+    assert len(warnings) == 1
+    assert "domain 'ocpp' does not exist" in warnings[0]
+    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[1]["rate_unit"] == "auto"
+
+    hass_mocks.hass_functions["call_service"].side_effect = None
+    time_travel.fast_forward(5).seconds()
+    limit = published(hass_mocks, "sensor.load_juggler_evse1_allocated_current")[0]
+    assert cp.last_sent_a == float(limit) > 0
+    schedule = calls(hass_mocks, SERVICE)[-1]["custom_profile"]["chargingSchedule"]
+    assert schedule["chargingRateUnit"] == "A"  # the unit was not "learned" from the outage
+    assert len(logs(hass_mocks, "works again")) == 1

@@ -18,6 +18,7 @@ from .lj_apps import (
     MAX_A,
     MIN_A,
     PERIOD_S,
+    VALIDITY_S,
     charger_debug,
     offered,
     set_baseline,
@@ -152,6 +153,20 @@ def test_charger_limited_under_breaker_when_house_load_jumps(site: HAClient) -> 
         "the car paused with L1 under the breaker",
     )
     hold(site, lambda: grid(site, 1) <= MAIN_BREAKER_A, 2 * PERIOD_S, "L1 under the breaker")
+    # The pause went out as a 0 A profile and arrived whole through AppDaemon's websocket
+    # service call: `startPeriod: 0` and `limit: 0` were not dropped as falsy values.
+    fake = site.state("sensor.fake_ocpp_charger")
+    assert fake is not None
+    call = fake["attributes"]["last_call"]
+    assert fake["attributes"]["rejected"] == 0, charger_debug(site)
+    assert call["devid"] == "charger" and call["conn_id"] == 1, call
+    profile = call["custom_profile"]
+    assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 0}
+    ], call
+    assert profile["chargingProfilePurpose"] in ("TxProfile", "TxDefaultProfile"), call
+    assert profile["chargingSchedule"]["duration"] == VALIDITY_S, call
+    assert site.value("sensor.load_juggler_evse_state") == "paused_by_us"
 
 
 @pytest.mark.timeout(90, func_only=True)

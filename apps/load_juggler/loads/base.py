@@ -259,12 +259,17 @@ class LoadApp(Hass):
 
     def _fix_mode_options(self, select: str) -> None:
         try:
-            self.call_service(
+            result = self.call_service(
                 "input_select/set_options", entity_id=select, options=list(MODE_OPTIONS)
             )
-            self.log(f"set the options of {select} to {', '.join(MODE_OPTIONS)}")
         except Exception as err:
             self.log(f"could not set the options of {select}: {err}", level="WARNING")
+            return
+        if isinstance(result, dict) and result.get("success") is False:
+            error = result.get("error") or result.get("ad_status") or result
+            self.log(f"could not set the options of {select}: {error}", level="WARNING")
+            return
+        self.log(f"set the options of {select} to {', '.join(MODE_OPTIONS)}")
 
     def _on_mode_select(
         self, entity: str, attribute: str, old: Any, new: Any, cb_args: dict[str, Any]

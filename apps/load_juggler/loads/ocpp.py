@@ -119,8 +119,9 @@ class OcppCharger(LoadApp):
         )
         draw = self._read_currents()
         power_w = self._read_power_w(e.power_active_import)
-        self._offered_a = self._read_offered_a(ctx.voltage_v)
-        with self._lock:
+        offered_a = self._read_offered_a(ctx.voltage_v)
+        with self._lock:  # device_attributes() may read these from this app's own thread
+            self._offered_a = offered_a
             self._status = status
             if draw is not None:
                 active = sum(1 for a in draw if a is not None and a > 1.0)
