@@ -1,7 +1,8 @@
 """Decision time of `allocate` for 10, 100 and 1000 loads under 50 circuits, per strategy.
 
 Run from the repository root: `python tests/bench/bench_engine.py [--repeats N]`.
-Prints median and max milliseconds per decision. Cost should grow about linearly with loads.
+Prints median and max milliseconds per decision, and the peak memory one decision allocates
+(tracemalloc). Cost should grow about linearly with loads.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "apps"))
@@ -105,17 +107,30 @@ def measure(snapshot: Snapshot, repeats: int) -> tuple[float, float]:
     return statistics.median(times_ms), max(times_ms)
 
 
+def peak_kib(snapshot: Snapshot) -> float:
+    """Peak memory one decision allocates; measured apart from the timing, which it slows."""
+    tracemalloc.start()
+    allocate(snapshot)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1024.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
-    print(f"{'strategy':<10} {'loads':>6} {'circuits':>8} {'median ms':>10} {'max ms':>8}")
+    print(
+        f"{'strategy':<10} {'loads':>6} {'circuits':>8} {'median ms':>10} {'max ms':>8}"
+        f" {'peak KiB':>9}"
+    )
     for strategy in Strategy:
         for n_loads in (10, 100, 1000):
             snapshot = build(n_loads, strategy)
             median_ms, max_ms = measure(snapshot, args.repeats)
             print(
                 f"{strategy.value:<10} {n_loads:>6} {CIRCUITS:>8} {median_ms:>10.2f} {max_ms:>8.2f}"
+                f" {peak_kib(snapshot):>9.0f}"
             )
 
 

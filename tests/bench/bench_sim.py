@@ -1,11 +1,13 @@
 """Decision time per cycle of the simulator's controller for 10 and 1000 loads.
 
 Run: `python tests/bench/bench_sim.py` from the repository root (not collected by pytest).
-Prints cycle_ms_p50 and cycle_ms_max as the simulator's `--json` metrics report them.
+Prints cycle_ms_p50 and cycle_ms_max as the simulator's `--json` metrics report them, and the
+resident memory high-water mark of the process after each run.
 """
 
 from __future__ import annotations
 
+import resource
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,11 @@ def scenario(load_count: int, duration_s: float) -> dict[str, Any]:
     }
 
 
+def _max_rss_mib() -> float:
+    """The process's resident high-water mark (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def main() -> None:
     for load_count, duration_s in ((10, 900.0), (1000, 300.0)):
         result = run(parse_scenario(scenario(load_count, duration_s)))
@@ -57,7 +64,7 @@ def main() -> None:
         print(
             f"{load_count:>5} loads: cycle_ms_p50 {metrics['cycle_ms_p50']:.3f} ms, "
             f"cycle_ms_max {metrics['cycle_ms_max']:.3f} ms "
-            f"({len(result.steps)} cycles)"
+            f"({len(result.steps)} cycles), max RSS {_max_rss_mib():.0f} MiB"
         )
 
 
