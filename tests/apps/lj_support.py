@@ -37,6 +37,14 @@ def set_solar(given_that: Any, watts: float) -> None:
     given_that.state_of("sensor.solar_power").is_set_to(str(watts), {"unit_of_measurement": "W"})
 
 
+def quiet_site_with_charger(given_that: Any, cpid: str = "cp1") -> None:
+    """The common start: the clock at START, 2 A of house per phase, no sun, a car plugged in."""
+    given_that.time_is(START)
+    set_grid(given_that, 2, 2, 2)
+    set_solar(given_that, 0)
+    set_charger(given_that, cpid, "Charging")
+
+
 def set_charger(
     given_that: Any,
     cpid: str = "cp1",

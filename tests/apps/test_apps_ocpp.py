@@ -6,7 +6,17 @@ import copy
 from typing import Any
 
 import pytest
-from lj_support import HUB_ARGS, START, calls, logs, published, set_charger, set_grid, set_solar
+from lj_support import (
+    HUB_ARGS,
+    START,
+    calls,
+    logs,
+    published,
+    quiet_site_with_charger,
+    set_charger,
+    set_grid,
+    set_solar,
+)
 
 from load_juggler.hub import Hub
 from load_juggler.loads.base import CycleContext
@@ -319,10 +329,7 @@ def test_per_phase_current_entities_override(ad: Any, given_that: Any, time_trav
 def test_rate_unit_w_override_sends_watts_only(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
-    given_that.time_is(START)
-    set_grid(given_that, 2, 2, 2)
-    set_solar(given_that, 0)
-    set_charger(given_that, "cp1", "Charging")
+    quiet_site_with_charger(given_that)
     given_that.state_of("sensor.cp1_voltage").is_set_to("240")
     ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
     cp = ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", rate_unit="W")

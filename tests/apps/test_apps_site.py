@@ -8,7 +8,15 @@ import copy
 from typing import Any
 
 import pytest
-from lj_support import HUB_ARGS, START, calls, published, set_charger, set_grid, set_solar
+from lj_support import (
+    HUB_ARGS,
+    START,
+    calls,
+    published,
+    quiet_site_with_charger,
+    set_charger,
+    set_grid,
+)
 
 from load_juggler.hub import Hub
 from load_juggler.loads.ocpp import OcppCharger
@@ -87,10 +95,7 @@ def test_grid_power_per_phase_is_divided_by_the_measured_voltage(
 def test_max_import_entity_caps_what_the_charger_gets(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
-    given_that.time_is(START)
-    set_grid(given_that, 2, 2, 2)
-    set_solar(given_that, 0)
-    set_charger(given_that, "cp1", "Charging")
+    quiet_site_with_charger(given_that)
     given_that.state_of("sensor.import_cap").is_set_to("20.7", {"unit_of_measurement": "kW"})
     sensors = {**HUB_ARGS["sensors"], "max_import": "sensor.import_cap"}
     ad(Hub, "lj_hub", **hub_args(sensors=sensors))
@@ -116,10 +121,7 @@ def test_circuit_tree_with_members_limits_the_load(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
     """`members:` puts a load (without `circuit:`) on a circuit; the parent's limit binds too."""
-    given_that.time_is(START)
-    set_grid(given_that, 2, 2, 2)
-    set_solar(given_that, 0)
-    set_charger(given_that, "cp1", "Charging")
+    quiet_site_with_charger(given_that)
     circuits = {
         "panel": {"limit_a": 12},
         "garage": {"limit_a": 20, "parent": "panel", "members": ["evse1"]},
@@ -147,10 +149,7 @@ def test_circuit_tree_with_members_limits_the_load(
 def test_published_sensors_carry_what_ha_needs(
     ad: Any, given_that: Any, time_travel: Any, hass_mocks: Any
 ) -> None:
-    given_that.time_is(START)
-    set_grid(given_that, 2, 2, 2)
-    set_solar(given_that, 0)
-    set_charger(given_that, "cp1", "Charging")
+    quiet_site_with_charger(given_that)
     ad(Hub, "lj_hub", **hub_args())
     ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", circuit="garage")
     time_travel.fast_forward(5).seconds()
