@@ -26,6 +26,7 @@ from .engine.model import SITE_NODE, SITE_PHASES, Load
 from .engine.validate import validate
 from .loads.base import CycleContext, LoadApp, utc_now
 from .loads.entities import EntityPublisher, sensor_attrs, to_float
+from .problems import report_config_problems
 
 #: Reasons that say "nothing held this load back" (left out of `binding_constraints`).
 UNCONSTRAINED = frozenset({"max current", "mode off", "not connected", "fits", "load unavailable"})
@@ -55,13 +56,7 @@ class Hub(Hass):
         except (HubConfigError, ConfigError) as err:
             problems = err.problems if isinstance(err, HubConfigError) else [err]
             self.problems = [str(p) for p in problems]
-            for problem in self.problems:
-                self.log(problem, level="ERROR")
-            self.log(
-                f"not balancing anything: {len(self.problems)} configuration problem(s) above; "
-                "fix apps.yaml and AppDaemon reloads the hub",
-                level="ERROR",
-            )
+            report_config_problems(self.log, self.problems, "not balancing anything", "the hub")
             self._publish_status(SiteStatus.ERROR.value, utc_now(self).timestamp(), {})
             return
         self.config = config

@@ -20,6 +20,7 @@ from appdaemon.plugins.hass.hassapi import Hass
 from ..config import MODE_OPTIONS, MODE_WORDS, LoadConfigError, LoadSettings, parse_mode, slugify
 from ..engine.control_types import Command, LoadReading
 from ..engine.model import Load, Mode, Site
+from ..problems import report_config_problems
 from .entities import EntityPublisher, sensor_attrs
 
 #: How often a load checks that its hub knows it (hub started late, reloaded or restarted).
@@ -68,13 +69,7 @@ class LoadApp(Hass):
             self.settings = self.parse_args(dict(self.args))
         except LoadConfigError as err:
             self.problems = [str(p) for p in err.problems]
-            for problem in self.problems:
-                self.log(problem, level="ERROR")
-            self.log(
-                f"not started: {len(self.problems)} configuration problem(s) above; "
-                "fix apps.yaml and AppDaemon reloads this app",
-                level="ERROR",
-            )
+            report_config_problems(self.log, self.problems, "not started", "this app")
             self._publish_state("error", self.problems[0], self._now_s())
             return
         self.config_ok = True
