@@ -53,6 +53,8 @@ def test_a_stale_grid_sensor_drops_cars_to_min_after_60_s_and_recovers() -> None
         True,
         LoadState.STALE_FALLBACK,
     )
+    assert fallback.decision is not None
+    assert fallback.decision.loads["boiler"].reason == "grid stale"
     assert results[160.0].messages == ()
     assert all(results[t].commands["car"].current_a == 6.0 for t in results if 155 <= t < 300)
     back = results[300.0]
@@ -71,6 +73,31 @@ def test_stale_fallback_gives_0_when_the_last_headroom_did_not_allow_min() -> No
     result = controller.step(160.0, readings(None, car=LoadReading()))
     assert result.status is SiteStatus.GRID_STALE
     assert (result.commands["car"].on, result.commands["car"].write) == (False, True)
+
+
+def test_stale_fallback_holds_a_solar_car_at_min_while_its_surplus_fades() -> None:
+    # The sun goes as the grid CT dies: the solar_only car is charging at min in its stop delay
+    # (the engine now offers it nothing). It is still a charging car, and 16 A of breaker room
+    # remain, so the fallback holds it at 6 A instead of stopping it.
+    engine = ScriptedEngine(offer_a={"car": 10.0}, room_a={"car": 16.0})
+    controller, _ = make(car(mode=Mode.SOLAR_ONLY), engine=engine)
+    for t in range(0, 100, 5):
+        last = controller.step(float(t), readings(car=LoadReading()))
+    assert last.commands["car"].on and last.commands["car"].current_a > 6.0
+    engine.offer_a["car"] = 0.0
+    shortfall = controller.step(100.0, readings(None, car=LoadReading()))
+    assert (shortfall.commands["car"].current_a, shortfall.commands["car"].state) == (
+        6.0,
+        LoadState.HOLDING_MIN,
+    )
+    stale = controller.step(160.0, readings(None, car=LoadReading()))
+    assert stale.status is SiteStatus.GRID_STALE
+    assert (stale.commands["car"].on, stale.commands["car"].current_a) == (True, 6.0)
+    assert stale.commands["car"].state is LoadState.STALE_FALLBACK
+    assert stale.decision is not None and stale.decision.loads["car"].current_a == 6.0
+    # The held check is physical: with the breaker room under min, the car is stopped.
+    engine.room_a["car"] = 4.0
+    assert controller.step(165.0, readings(None, car=LoadReading())).commands["car"].on is False
 
 
 def test_no_grid_reading_ever_means_the_engine_assumes_the_worst() -> None:

@@ -182,7 +182,7 @@ class Controller:
         decision = self._allocate(snapshot)
         self._levels = decision.battery_levels
         if stale:
-            commands = self._stale_commands(now_s, loads, load_readings, decision)
+            commands, decision = self._stale_commands(now_s, loads, load_readings, snapshot)
         else:
             commands, decision, snapshot = self._normal_commands(
                 now_s, dt_s, loads, load_readings, snapshot, decision
@@ -475,19 +475,21 @@ class Controller:
         now_s: float,
         loads: tuple[Load, ...],
         load_readings: dict[str, LoadReading | None],
-        decision: Decision,
-    ) -> dict[str, Command]:
-        """Charging cars to min where the held (last known) headroom allowed min; the rest off.
+        snapshot: Snapshot,
+    ) -> tuple[dict[str, Command], Decision]:
+        """Charging cars to min where the held (last known) headroom allows min; the rest off.
 
-        Nothing starts while the grid is unknown, and timers are frozen apart from on/off times.
+        Whether min fits is a question of breakers, circuits and the import cap only: a car
+        that was charging at min on a fading surplus (its stop delay running) is held too, as
+        DESIGN.md says of every charging load. So the engine is asked once with the charging
+        cars as continuous loads capped at min and everything else off; in its order of
+        priority, a car whose min no longer fits gets 0. Nothing starts while the grid is
+        unknown, and timers are frozen apart from on/off times.
         """
-        commands = {}
+        charging = set()
         for load in loads:
             mem = self._memory[load.id]
             reading = load_readings[load.id]
-            alloc = decision.loads.get(load.id)
-            ceiling_a = alloc.current_a if alloc is not None and alloc.on else 0.0
-            target_a = 0.0
             if (
                 reading is not None
                 and reading.available
@@ -496,13 +498,38 @@ class Controller:
                 and load.kind is LoadKind.EVSE
                 and mem.on
                 and mem.mode is not Mode.OFF
-                and ceiling_a >= load.min_a - _EPS_A
+            ):
+                charging.add(load.id)
+        held = replace(
+            snapshot,
+            loads=tuple(
+                _forced_to_min(ld) if ld.id in charging else replace(ld, mode=Mode.OFF)
+                for ld in snapshot.loads
+            ),
+        )
+        decision = self._allocate(held)
+        # Loads switched off here are off because the grid is unknown, not by their mode.
+        allocations = {
+            load_id: alloc if load_id in charging else replace(alloc, reason="grid stale")
+            for load_id, alloc in decision.loads.items()
+        }
+        decision = replace(decision, loads=allocations)
+        commands = {}
+        for load in loads:
+            mem = self._memory[load.id]
+            alloc = decision.loads.get(load.id)
+            target_a = 0.0
+            if (
+                load.id in charging
+                and alloc is not None
+                and alloc.on
+                and alloc.current_a >= load.min_a - _EPS_A
             ):
                 target_a = load.min_a
             commands[load.id] = self._emit(
                 now_s, load, mem, target_a, target_a, LoadState.STALE_FALLBACK, "grid stale", False
             )
-        return commands
+        return commands, decision
 
     # ------------------------------------------------------------------------- output and state
 
