@@ -66,6 +66,7 @@ class Hub(Hass):
         self._controller = Controller(
             Plant(site=config.site, circuits=config.circuits, loads=(), settings=config.control)
         )
+        self._warn_if_prefix_taken()
         self.run_every(self.tick, "now", config.period_s)
         site = config.site
         self.log(
@@ -73,6 +74,24 @@ class Hub(Hass):
             f"{len(config.circuits)} circuit(s), cycle every {config.period_s:g} s; "
             "waiting for load apps to register"
         )
+
+    def _warn_if_prefix_taken(self) -> None:
+        """Two hubs on one `entity_prefix` would overwrite each other's entities every cycle.
+
+        The status entity names the hub that wrote it; one written by another hub means a second
+        site shares the prefix (or a renamed hub left it behind until HA restarts).
+        """
+        try:
+            owner = self.get_state(self.entity_id("status"), attribute="hub")
+        except Exception:
+            return
+        if owner and owner != self.name:
+            self.log(
+                f"{self.entity_id('status')} was published by hub '{owner}': if that hub still "
+                f"runs, give one of them its own entity_prefix, or both write "
+                f"sensor.{self.prefix}_* (ignore this after renaming a hub)",
+                level="WARNING",
+            )
 
     def terminate(self) -> None:
         with self._lock:

@@ -349,3 +349,25 @@ def test_refused_set_options_is_reported_not_claimed(
     assert logs(hass_mocks, "set the options of", "INFO") == []
     refused = logs(hass_mocks, "could not set the options of input_select.evse1_mode", "WARNING")
     assert len(refused) == 1 and "not editable" in refused[0]
+
+
+def test_a_second_hub_on_the_same_prefix_is_warned_about(
+    ad: Any, quiet_site: Any, given_that: Any, hass_mocks: Any
+) -> None:
+    # Another site's hub already publishes sensor.load_juggler_status.
+    given_that.state_of("sensor.load_juggler_status").is_set_to("ok", {"hub": "garage_hub"})
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    assert logs(hass_mocks, "published by hub 'garage_hub'", level="WARNING") == [
+        "sensor.load_juggler_status was published by hub 'garage_hub': if that hub still runs, "
+        "give one of them its own entity_prefix, or both write sensor.load_juggler_* (ignore "
+        "this after renaming a hub)"
+    ]
+
+
+def test_the_hubs_own_status_entity_is_no_reason_to_warn(
+    ad: Any, quiet_site: Any, given_that: Any, hass_mocks: Any
+) -> None:
+    given_that.state_of("sensor.load_juggler_status").is_set_to("ok", {"hub": "lj_hub"})
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    assert logs(hass_mocks, "published by hub", level="WARNING") == []
+    assert logs(hass_mocks, "started: 3-phase site") != []
