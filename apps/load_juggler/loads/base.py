@@ -335,7 +335,8 @@ class LoadApp(Hass):
     def entity(self, domain: str, suffix: str) -> str:
         return f"{domain}.{self.entity_base}_{suffix}"
 
-    def _publish_state(self, state: str, reason: str, now_s: float) -> None:
+    def _publish_state(self, state: str, reason: str, now_s: float, **extra: Any) -> None:
+        """The load's state entity (with `extra` attributes) and its reason entity."""
         self._publisher.publish(
             self.entity("sensor", "state"),
             state,
@@ -345,6 +346,7 @@ class LoadApp(Hass):
                 state_class=None,
                 icon="mdi:state-machine",
                 reason=reason,
+                **extra,
             ),
             now_s,
         )
@@ -372,29 +374,13 @@ class LoadApp(Hass):
             ),
             now_s,
         )
-        attrs = {
-            "reason": command.reason,
-            "mode": self.mode.value,
-            "priority": s.priority,
-            "hub": s.hub,
-            "service_ok": not self.failing,
-            **self.device_attributes(),
-        }
-        self._publisher.publish(
-            self.entity("sensor", "state"),
+        self._publish_state(
             command.state.value,
-            sensor_attrs(
-                f"{self.name} state",
-                device_class="enum",
-                state_class=None,
-                icon="mdi:state-machine",
-                **attrs,
-            ),
+            command.reason,
             now_s,
-        )
-        self._publisher.publish(
-            self.entity("sensor", "reason"),
-            command.reason[:250],
-            sensor_attrs(f"{self.name} limit reason", state_class=None, icon="mdi:information"),
-            now_s,
+            mode=self.mode.value,
+            priority=s.priority,
+            hub=s.hub,
+            service_ok=not self.failing,
+            **self.device_attributes(),
         )
