@@ -13,20 +13,39 @@ the cycle touches the controller.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
 from appdaemon.plugins.hass.hassapi import Hass
 
 from .config import HubConfig, HubConfigError, parse_hub, slugify
-from .engine.control_types import Command, CycleResult, Plant, Readings, SiteStatus
+from .engine.control_types import (
+    Command,
+    CycleResult,
+    LoadState,
+    Plant,
+    Readings,
+    SiteStatus,
+)
 from .engine.controller import Controller
 from .engine.errors import ConfigError
 from .engine.model import SITE_NODE, SITE_PHASES, Load
 from .engine.validate import validate
+from .load_checks import LoadFacts, rating_warnings, refusal
 from .loads.base import CycleContext, LoadApp, utc_now
-from .loads.entities import EntityPublisher, sensor_attrs, to_float
+from .loads.entities import EntityPublisher, sensor_attrs
+from .overload_report import OVERLOAD_EVENT, OverloadEpisodes, overload_attrs
 from .problems import report_config_problems
+from .site_checks import PhantomExport, missing_members
+from .site_readings import Episodes, SiteReader
+
+#: Load apps get this long (and `MEMBER_CHECK_CYCLES` cycles) to register before a circuit
+#: `members` entry that names none of them is reported.
+MEMBER_CHECK_S = 30.0
+MEMBER_CHECK_CYCLES = 2
+#: Whether this AppDaemon's load adapters take the hub's stale timeout in `CycleContext`.
+_CONTEXT_HAS_STALE = "stale_timeout_s" in {f.name for f in dataclasses.fields(CycleContext)}
 
 #: Reasons that say "nothing held this load back" (left out of `binding_constraints`).
 UNCONSTRAINED = frozenset({"max current", "mode off", "not connected", "fits", "load unavailable"})
@@ -50,6 +69,14 @@ class Hub(Hass):
         self.config: HubConfig | None = None
         self.problems: list[str] = []
         self.prefix = "load_juggler"
+        self._facts: dict[str, LoadFacts] = {}
+        self._episodes = Episodes(
+            lambda line: self.log(line, level="WARNING"), lambda line: self.log(line)
+        )
+        self._overloads = OverloadEpisodes(self.name)
+        self._cycles = 0
+        self._last_unplaced: set[str] = set()
+        self._started_s = utc_now(self).timestamp()
         try:
             config = parse_hub(self.name, dict(self.args))
             validate(config.site, config.circuits, ())
@@ -66,6 +93,14 @@ class Hub(Hass):
         self._controller = Controller(
             Plant(site=config.site, circuits=config.circuits, loads=(), settings=config.control)
         )
+        self._reader = SiteReader(config, self._full_state, self._episodes)
+        self._phantom = PhantomExport(
+            config.sensors.grid.invert,
+            has_solar=config.sensors.solar_power is not None,
+            has_battery=config.sensors.battery_power is not None,
+        )
+        for warning in config.warnings:
+            self.log(warning, level="WARNING")
         self._warn_if_prefix_taken()
         self.run_every(self.tick, "now", config.period_s)
         site = config.site
@@ -143,6 +178,11 @@ class Hub(Hass):
                 validate(config.site, config.circuits, (spec,))
             except ConfigError as err:
                 reason = f"app '{load.name}': {err}"
+        facts = _facts_of(load, settings)
+        if not reason:
+            with self._lock:
+                others = [f for name, f in self._facts.items() if name in self._loads]
+            reason = refusal(facts, others, config.period_s) or ""
         if reason or spec is None:
             self.log(f"rejected load: {reason}", level="ERROR")
             return False, reason
@@ -150,10 +190,14 @@ class Hub(Hass):
             replaced = load.name in self._loads
             self._loads[load.name] = load
             self._specs[load.name] = spec
+            self._facts[load.name] = facts
             self._dirty = True
             count = len(self._loads)
         verb = "re-registered" if replaced else "registered"
         self.log(f"load '{load.name}' {verb} ({count} load(s)); active from the next cycle")
+        if not replaced:
+            for warning in rating_warnings(facts, config, circuit):
+                self.log(warning, level="WARNING")
         return True, ""
 
     def unregister_load(self, load: LoadApp) -> None:
@@ -163,6 +207,7 @@ class Hub(Hass):
                 return
             del self._loads[load.name]
             del self._specs[load.name]
+            self._facts.pop(load.name, None)
             self._dirty = True
             count = len(self._loads)
         self.log(f"load '{load.name}' unregistered ({count} load(s) left)")
@@ -183,9 +228,19 @@ class Hub(Hass):
         config, controller = self.config, self._controller
         if config is None or controller is None:
             return
+        now = utc_now(self)
+        now_s = now.timestamp()
+        self._cycles += 1
+        with self._lock:
+            registered = sorted(self._loads)
+        missing = self._check_members(now_s, registered)
         with self._lock:
             loads = dict(self._loads)
-            specs = tuple(self._specs.values())
+            unplaced = {name for name in loads if missing and self._unplaced(name)}
+            specs = tuple(s for name, s in self._specs.items() if name not in unplaced)
+            if unplaced != self._last_unplaced:
+                self._dirty = True
+            self._last_unplaced = unplaced
             dirty, self._dirty = self._dirty, False
         if dirty:
             plant = Plant(
@@ -195,37 +250,81 @@ class Hub(Hass):
                 controller.replace_plant(plant)
             except ConfigError as err:
                 self.log(f"load set rejected by the controller: {err}", level="ERROR")
-        now = utc_now(self)
-        now_s = now.timestamp()
-        voltage_v = self._read_voltage()
-        ctx = CycleContext(
-            now_s=now_s,
-            now_utc=now,
-            voltage_v=voltage_v or config.site.voltage_v,
-            republish_s=config.republish_s,
+        measured_v = self._reader.voltage()
+        ctx = self._context(now, measured_v or config.site.voltage_v)
+        load_readings = {
+            name: load.reading(ctx) for name, load in loads.items() if name not in unplaced
+        }
+        site = self._reader.read(ctx.voltage_v, measured_v)
+        readings = dataclasses.replace(site, loads=load_readings)
+        hint = self._phantom.update(
+            now_s, readings.grid_a, readings.solar_w, readings.battery_power_w
         )
-        load_readings = {name: load.reading(ctx) for name, load in loads.items()}
-        readings = Readings(
-            grid_a=self._read_grid(ctx.voltage_v),
-            solar_w=self._read_power(config.sensors.solar_power),
-            battery_soc_pct=self._read_number(config.sensors.battery_soc),
-            battery_power_w=self._read_battery_power(),
-            voltage_v=voltage_v,
-            max_import_w=self._read_power(config.sensors.max_import),
-            loads=load_readings,
-        )
+        if hint:
+            self.log(hint, level="WARNING")
         result = controller.step(now_s, readings)
         self.last_result = result
         for name, command in result.commands.items():
-            load = loads.get(name)
-            if load is None:
-                continue
-            try:
-                load.apply(command, ctx)
-            except Exception as err:  # one broken load must not stop the others
-                self.log(f"load '{name}' failed to apply its command: {err}", level="ERROR")
+            self._apply(loads.get(name), name, command, ctx)
+        for name in sorted(unplaced):
+            command = Command(
+                load_id=name,
+                current_a=0.0,
+                on=False,
+                write=True,
+                state=LoadState.OFF,
+                reason="not placed: a circuit's members name a load app that is not registered",
+            )
+            self._apply(loads.get(name), name, command, ctx)
         self._log_cycle(result, readings)
+        self._report_overloads(result, now_s)
         self._publish(result, now_s)
+
+    def _context(self, now: Any, voltage_v: float) -> CycleContext:
+        assert self.config is not None
+        extra: dict[str, Any] = {}
+        if _CONTEXT_HAS_STALE:
+            extra["stale_timeout_s"] = self.config.control.grid_stale_timeout_s
+        return CycleContext(
+            now_s=now.timestamp(),
+            now_utc=now,
+            voltage_v=voltage_v,
+            republish_s=self.config.republish_s,
+            **extra,
+        )
+
+    def _apply(self, load: LoadApp | None, name: str, command: Command, ctx: CycleContext) -> None:
+        if load is None:
+            return
+        try:
+            load.apply(command, ctx)
+        except Exception as err:  # one broken load must not stop the others
+            self.log(f"load '{name}' failed to apply its command: {err}", level="ERROR")
+
+    def _unplaced(self, name: str) -> bool:
+        """A load with no circuit of its own and listed in no members: it may be the one a
+        misspelt members entry meant, so it must not be fed as if under the main breaker alone.
+        Caller holds the lock."""
+        spec = self._specs.get(name)
+        return spec is not None and spec.circuit is None
+
+    def _check_members(self, now_s: float, registered: list[str]) -> bool:
+        """Whether some circuit member names no registered load; ERROR once loads had time."""
+        assert self.config is not None
+        missing = missing_members(self.config.members, registered)
+        due = self._cycles > MEMBER_CHECK_CYCLES and now_s - self._started_s >= MEMBER_CHECK_S
+        names = {f"member:{m.circuit}:{m.name}" for m in missing}
+        for key in [k for k in self._episodes.active if k.startswith("member:")]:
+            if key not in names:
+                _, circuit, name = key.split(":", 2)
+                self._episodes.end(key, f"circuit '{circuit}' member '{name}' has registered")
+        if due:
+            for m in missing:
+                key = f"member:{m.circuit}:{m.name}"
+                if key not in self._episodes.active:
+                    self._episodes.active[key] = m.line(self.name)
+                    self.log(m.line(self.name), level="ERROR")
+        return bool(missing)
 
     # -- reading the site
 
@@ -236,56 +335,17 @@ class Hub(Hass):
             return None
         return full if isinstance(full, dict) else None
 
-    def _read_number(self, entity_id: str | None) -> float | None:
-        if not entity_id:
-            return None
-        full = self._full_state(entity_id)
-        return None if full is None else to_float(full.get("state"))
-
-    def _read_power(self, entity_id: str | None) -> float | None:
-        """A power sensor in W; kW (by `unit_of_measurement`) is converted."""
-        if not entity_id:
-            return None
-        full = self._full_state(entity_id)
-        if full is None:
-            return None
-        return _watts(to_float(full.get("state")), full)
-
-    def _read_battery_power(self) -> float | None:
-        """Battery power, + = charging (engine convention); `battery_power_invert` flips it."""
-        assert self.config is not None
-        sensors = self.config.sensors
-        value = self._read_power(sensors.battery_power)
-        if value is None:
-            return None
-        return -value if sensors.battery_power_invert else value
-
-    def _read_voltage(self) -> float | None:
-        assert self.config is not None
-        volts = self._read_number(self.config.sensors.voltage)
-        return volts if volts is not None and 100.0 <= volts <= 480.0 else None
-
-    def _read_grid(self, voltage_v: float) -> tuple[float | None, ...] | None:
-        """Signed grid current per site phase (A, + = import); None per phase when unavailable."""
-        assert self.config is not None
-        grid = self.config.sensors.grid
-        values: list[float | None] = []
-        if grid.attributes:
-            full = self._full_state(grid.entities[0])
-            attrs = (full or {}).get("attributes") or {}
-            for name in grid.attributes:
-                raw = to_float(attrs.get(name))
-                values.append(_watts(raw, full) if grid.unit == "W" else raw)
-        else:
-            for entity_id in grid.entities:
-                full = self._full_state(entity_id)
-                raw = None if full is None else to_float(full.get("state"))
-                values.append(_watts(raw, full) if grid.unit == "W" else raw)
-        if grid.unit == "W":
-            values = [None if v is None else v / voltage_v for v in values]
-        if grid.invert:
-            values = [None if v is None else -v for v in values]
-        return tuple(None if v is None else round(v, 3) for v in values)
+    def _report_overloads(self, result: CycleResult, now_s: float) -> None:
+        for warning in result.warnings:
+            self.log(warning, level="WARNING")
+        news = self._overloads.update(now_s, result.overloads)
+        if news.line:
+            self.log(news.line, level=news.level)
+        if news.event is not None:
+            try:
+                self.fire_event(OVERLOAD_EVENT, **news.event)
+            except Exception as err:
+                self.log(f"could not fire {OVERLOAD_EVENT}: {err}", level="WARNING")
 
     # -- logging and entities
 
@@ -356,6 +416,8 @@ class Hub(Hass):
             extra["background_a"] = [round(a, 2) for a in decision.background_a]
         if result.messages:
             extra["last_message"] = result.messages[-1]
+        if result.overloads:
+            extra["overloads"] = overload_attrs(result.overloads)
         self._publish_status(result.status.value, now_s, extra)
         if decision is None:
             return
@@ -450,13 +512,6 @@ class Hub(Hass):
         return totals
 
 
-def _watts(value: float | None, full: dict[str, Any] | None) -> float | None:
-    if value is None:
-        return None
-    unit = str(((full or {}).get("attributes") or {}).get("unit_of_measurement") or "W")
-    return value * 1000.0 if unit.lower() == "kw" else value
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return "?"
@@ -471,3 +526,28 @@ def _summary(commands: dict[str, Command]) -> str:
         value = f"{cmd.current_a:g} A" if cmd.on else "off"
         parts.append(f"{name} {value} {cmd.state.value} ({cmd.reason})")
     return "; ".join(parts)
+
+
+def _facts_of(load: LoadApp, settings: Any) -> LoadFacts:
+    """What the registration checks compare: the device an app drives and a charger's timing."""
+    ocpp = getattr(load, "ocpp", None)
+    switch = getattr(load, "switch_cfg", None)
+    if ocpp is not None:
+        return LoadFacts(
+            name=load.name,
+            settings=settings,
+            device=f"charger '{ocpp.charger}' connector {ocpp.conn_id}",
+            device_key="charger",
+            device_value=ocpp.charger,
+            validity_s=ocpp.validity_s,
+            refresh_s=ocpp.refresh_s,
+        )
+    if switch is not None:
+        return LoadFacts(
+            name=load.name,
+            settings=settings,
+            device=f"switch {switch.switch}",
+            device_key="switch",
+            device_value=switch.switch,
+        )
+    return LoadFacts(name=load.name, settings=settings)

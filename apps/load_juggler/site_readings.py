@@ -1,0 +1,308 @@
+"""Reading the site's sensors each cycle: units checked, implausible values dropped, once-logged.
+
+Every entity the hub reads goes through `load_juggler.units`: a grid meter in W/kW/MW is turned
+into amps with the phase voltage, mA into A, and an entity whose unit is not the quantity asked
+for (a kWh counter given as a power sensor) is refused with one WARNING naming the entity and
+the unit, once per episode; its value then counts as unavailable, which the controller holds
+and, past its stale timeout, treats as lost. A value that no working meter can report (an
+export far beyond the main breaker, a state of charge of 300 %) is dropped the same way: a
+garbage reading must never look like new headroom.
+
+Pure: no AppDaemon import. The hub hands in a function returning an entity's full state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .config import HubConfig
+from .config.hub_config import plausible_voltage
+from .engine.control_types import Readings
+from .engine.smoothing import finite_or_none
+from .units import UnitError, current_a, power_w, unit_of, voltage_v
+
+FullState = Callable[[str], Mapping[str, Any] | None]
+
+#: Import above this many times the main breaker is no reading but a glitch.
+MAX_IMPORT_FACTOR = 10.0
+#: Export beyond this many times the main breaker cannot pass the breaker: a glitch.
+MAX_EXPORT_FACTOR = 1.5
+#: A power reading beyond this many times the site's breaker power is a glitch.
+MAX_POWER_FACTOR = 4.0
+#: A battery power beyond its configured limits by this factor (plus the margin) is a glitch.
+BATTERY_FACTOR = 1.5
+BATTERY_MARGIN_W = 500.0
+
+
+class Episodes:
+    """Lines logged once per episode: `begin` logs while a problem is new, `end` when it is over.
+
+    A sensor that reports a wrong unit every 5 s must not fill the log; the user needs the first
+    line, and one more when it works again.
+    """
+
+    def __init__(self, warn: Callable[[str], None], info: Callable[[str], None]) -> None:
+        self._warn = warn
+        self._info = info
+        self.active: dict[str, str] = {}
+
+    def begin(self, key: str, line: str) -> bool:
+        """Log `line` at WARNING unless episode `key` is already open; True when it was new."""
+        if key in self.active:
+            return False
+        self.active[key] = line
+        self._warn(line)
+        return True
+
+    def end(self, key: str, line: str | None = None) -> bool:
+        """Close episode `key` (logging `line` at INFO if given); True when one was open."""
+        if self.active.pop(key, None) is None:
+            return False
+        if line:
+            self._info(line)
+        return True
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """What a working meter of this site can report; outside it a value is dropped."""
+
+    grid_low_a: float
+    grid_high_a: float
+    power_w: float
+    solar_w: float
+    battery_w: float
+
+
+def _bounds(config: HubConfig) -> _Bounds:
+    site = config.site
+    breaker_power_w = site.phases * site.voltage_v * site.main_breaker_a
+    power = MAX_POWER_FACTOR * breaker_power_w
+    solar = power
+    if site.inverter is not None and site.inverter.max_w is not None:
+        solar = min(power, BATTERY_FACTOR * site.inverter.max_w + BATTERY_MARGIN_W)
+    battery = power
+    if site.battery is not None:
+        rated = max(site.battery.max_charge_w, site.battery.max_discharge_w)
+        if rated > 0:
+            battery = BATTERY_FACTOR * rated + BATTERY_MARGIN_W
+    return _Bounds(
+        grid_low_a=-MAX_EXPORT_FACTOR * site.main_breaker_a,
+        grid_high_a=MAX_IMPORT_FACTOR * site.main_breaker_a,
+        power_w=power,
+        solar_w=solar,
+        battery_w=battery,
+    )
+
+
+class SiteReader:
+    """Turns the site's entities into one cycle's `Readings` (loads left empty for the hub)."""
+
+    def __init__(self, config: HubConfig, full_state: FullState, episodes: Episodes) -> None:
+        self.config = config
+        self._full_state = full_state
+        self.episodes = episodes
+        self._bounds = _bounds(config)
+
+    # -- one cycle
+
+    def voltage(self) -> float | None:
+        """The measured phase voltage, or None (no sensor, bad unit, implausible).
+
+        A meter showing the line-to-line voltage (~400 V on a 230 V site) is divided by sqrt 3,
+        with one warning; anything else outside the site's plausible range is ignored.
+        """
+        entity = self.config.sensors.voltage
+        volts = self._value(entity, "voltage", 0.0)
+        if entity is None or volts is None:
+            return None
+        nominal = self.config.site.voltage_v
+        if plausible_voltage(volts, nominal):
+            self.episodes.end(f"voltage:{entity}")
+            return volts
+        phase_v = volts / math.sqrt(3)
+        if plausible_voltage(phase_v, nominal):
+            self.episodes.begin(
+                f"voltage:{entity}",
+                f"{entity} reads {volts:g} V, a line-to-line voltage on a {nominal:g} V site: "
+                f"using {phase_v:.0f} V (divided by \u221a3); point sensors.voltage at a "
+                "phase-to-neutral voltage to silence this",
+            )
+            return phase_v
+        self.episodes.begin(
+            f"voltage:{entity}",
+            f"{entity} reads {volts:g} V, implausible on a {nominal:g} V site: ignored, "
+            f"using {nominal:g} V until it reads a phase voltage again",
+        )
+        return None
+
+    def read(self, voltage_used_v: float, measured_v: float | None) -> Readings:
+        """Everything but the loads' readings; a value that cannot be trusted is None."""
+        sensors = self.config.sensors
+        battery = self._power(sensors.battery_power, self._bounds.battery_w, "battery power")
+        if battery is not None and sensors.battery_power_invert:
+            battery = -battery
+        return Readings(
+            grid_a=self._grid(voltage_used_v),
+            solar_w=self._power(sensors.solar_power, self._bounds.solar_w, "solar power"),
+            battery_soc_pct=self._soc(),
+            battery_power_w=battery,
+            voltage_v=measured_v,
+            max_import_w=self._power(sensors.max_import, self._bounds.power_w, "import cap"),
+            circuit_a=self._circuit_currents(voltage_used_v),
+            circuit_power_w=self._circuit_powers(),
+        )
+
+    # -- one quantity each
+
+    def _grid(self, voltage_used_v: float) -> tuple[float | None, ...] | None:
+        """Signed grid current per site phase (A, + = import); None per unusable phase."""
+        grid = self.config.sensors.grid
+        values = self._phase_currents(
+            grid.entities, grid.attributes, voltage_used_v, default_unit=grid.unit
+        )
+        if grid.invert:
+            values = [None if v is None else -v for v in values]
+        low, high = self._bounds.grid_low_a, self._bounds.grid_high_a
+        checked = [self._bounded("grid", i, v, low, high, "A") for i, v in enumerate(values)]
+        return tuple(None if v is None else round(v, 3) for v in checked)
+
+    def _circuit_currents(
+        self, voltage_used_v: float
+    ) -> dict[str, tuple[float | None, ...] | None]:
+        out: dict[str, tuple[float | None, ...] | None] = {}
+        high = self._bounds.grid_high_a
+        for cid, meter in self.config.meters.items():
+            if meter.current is None:
+                continue
+            values = self._phase_currents(meter.current, meter.current_attributes, voltage_used_v)
+            out[cid] = tuple(
+                self._bounded(f"circuit {cid}", i, v, -high, high, "A")
+                for i, v in enumerate(values)
+            )
+        return out
+
+    def _circuit_powers(self) -> dict[str, float | None]:
+        return {
+            cid: self._power(meter.power, self._bounds.power_w, f"circuit {cid} power")
+            for cid, meter in self.config.meters.items()
+            if meter.power is not None
+        }
+
+    def _phase_currents(
+        self,
+        entities: tuple[str, ...],
+        attributes: tuple[str, ...] | None,
+        voltage_used_v: float,
+        default_unit: str = "A",
+    ) -> list[float | None]:
+        if attributes:
+            entity = entities[0]
+            full = self._full_state(entity)
+            attrs = (full or {}).get("attributes")
+            attrs = attrs if isinstance(attrs, Mapping) else {}
+            return [
+                self._convert(
+                    entity, full, attrs.get(name), "current", voltage_used_v, default_unit
+                )
+                for name in attributes
+            ]
+        return [self._value(entity, "current", voltage_used_v, default_unit) for entity in entities]
+
+    def _power(self, entity: str | None, bound_w: float, what: str) -> float | None:
+        watts = self._value(entity, "power", 0.0)
+        if entity is None or watts is None:
+            return None
+        return self._bounded(what, None, watts, -bound_w, bound_w, "W", entity)
+
+    def _soc(self) -> float | None:
+        entity = self.config.sensors.battery_soc
+        if entity is None:
+            return None
+        full = self._full_state(entity)
+        if full is None:
+            return None
+        unit = unit_of(full)
+        if unit is not None and unit.replace(" ", "") != "%":
+            self.episodes.begin(
+                f"unit:{entity}",
+                str(UnitError(entity, unit, "a state of charge", "% or no unit")),
+            )
+            return None
+        self._unit_ok(entity, unit)
+        soc = finite_or_none(full.get("state"))
+        if soc is None:
+            return None
+        return self._bounded("battery state of charge", None, soc, 0.0, 100.0, "%", entity)
+
+    # -- plumbing
+
+    def _value(
+        self, entity: str | None, kind: str, voltage_used_v: float, default_unit: str | None = None
+    ) -> float | None:
+        if entity is None:
+            return None
+        full = self._full_state(entity)
+        if full is None:
+            return None
+        return self._convert(entity, full, full.get("state"), kind, voltage_used_v, default_unit)
+
+    def _convert(
+        self,
+        entity: str,
+        full: Mapping[str, Any] | None,
+        raw: Any,
+        kind: str,
+        voltage_used_v: float,
+        default_unit: str | None,
+    ) -> float | None:
+        """`raw` in the quantity `kind`, by the entity's unit; a wrong unit is None, once-logged."""
+        unit = unit_of(full)
+        try:
+            if kind == "current":
+                value = current_a(
+                    raw, unit, voltage_used_v, entity_id=entity, default_unit=default_unit or "A"
+                )
+            elif kind == "power":
+                value = power_w(raw, unit, entity_id=entity, default_unit=default_unit or "W")
+            else:
+                value = voltage_v(raw, unit, entity_id=entity, default_unit=default_unit or "V")
+        except UnitError as err:
+            self.episodes.begin(f"unit:{entity}", str(err))
+            return None
+        self._unit_ok(entity, unit)
+        return value
+
+    def _unit_ok(self, entity: str, unit: str | None) -> None:
+        self.episodes.end(
+            f"unit:{entity}", f"{entity} reports a usable unit again ('{unit or 'none'}')"
+        )
+
+    def _bounded(
+        self,
+        what: str,
+        phase: int | None,
+        value: float | None,
+        low: float,
+        high: float,
+        unit: str,
+        entity: str | None = None,
+    ) -> float | None:
+        """`value` if a working meter can report it, else None with one WARNING per episode."""
+        if value is None:
+            return None
+        label = what if phase is None else f"{what} phase {'ABC'[phase]}"
+        key = f"implausible:{label}"
+        if low <= value <= high:
+            self.episodes.end(key, f"{label} reads plausible values again")
+            return value
+        source = f" ({entity})" if entity else ""
+        self.episodes.begin(
+            key,
+            f"{label}{source} reads {value:g} {unit}, outside what this site can measure "
+            f"({low:g}..{high:g} {unit}): ignored as a glitch",
+        )
+        return None
