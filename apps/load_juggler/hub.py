@@ -76,6 +76,8 @@ class Hub(Hass):
         self._overloads = OverloadEpisodes(self.name)
         self._cycles = 0
         self._last_unplaced: set[str] = set()
+        self._voltage_v: float | None = None
+        self._voltage_at_s = 0.0
         self._started_s = utc_now(self).timestamp()
         try:
             config = parse_hub(self.name, dict(self.args))
@@ -251,7 +253,14 @@ class Hub(Hass):
             except ConfigError as err:
                 self.log(f"load set rejected by the controller: {err}", level="ERROR")
         measured_v = self._reader.voltage()
-        ctx = self._context(now, measured_v or config.site.voltage_v)
+        if measured_v is not None:
+            self._voltage_v, self._voltage_at_s = measured_v, now_s
+        elif now_s - self._voltage_at_s >= config.control.sensor_stale_timeout_s:
+            self._voltage_v = None
+        # A voltage reading that drops out keeps the last good one until it is stale: falling
+        # back to the nominal value at once would change every W -> A conversion on a cycle
+        # where nothing else changed.
+        ctx = self._context(now, self._voltage_v or config.site.voltage_v)
         load_readings = {
             name: load.reading(ctx) for name, load in loads.items() if name not in unplaced
         }

@@ -84,9 +84,12 @@ def test_grid_power_per_phase_is_divided_by_the_measured_voltage(
     time_travel.fast_forward(5).seconds()
     assert hub.last_result.snapshot.grid_a == (2.0, 10.0, -5.0)  # W / 240 V, not / 230 V
 
-    # An implausible voltage reading falls back to site.voltage (230 V).
+    # An implausible voltage reading keeps the last good one until it is stale
+    # (control.sensor_stale_timeout_s, 300 s), then falls back to site.voltage (230 V).
     given_that.state_of("sensor.grid_voltage").is_set_to("0")
-    time_travel.fast_forward(5).seconds()
+    time_travel.fast_forward(290).seconds()
+    assert hub.last_result.snapshot.grid_a == (2.0, 10.0, -5.0)
+    time_travel.fast_forward(10).seconds()
     assert hub.last_result.snapshot.grid_a == pytest.approx(
         (480 / 230, 2400 / 230, -1200 / 230), abs=0.001
     )
