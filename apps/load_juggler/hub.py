@@ -70,9 +70,7 @@ class Hub(Hass):
         self.problems: list[str] = []
         self.prefix = "load_juggler"
         self._facts: dict[str, LoadFacts] = {}
-        self._episodes = Episodes(
-            lambda line: self.log(line, level="WARNING"), lambda line: self.log(line)
-        )
+        self._episodes = Episodes(lambda line, level: self.log(line, level=level))
         self._overloads = OverloadEpisodes(self.name)
         self._cycles = 0
         self._last_unplaced: set[str] = set()
@@ -186,8 +184,16 @@ class Hub(Hass):
                 others = [f for name, f in self._facts.items() if name in self._loads]
             reason = refusal(facts, others, config.period_s) or ""
         if reason or spec is None:
-            self.log(f"rejected load: {reason}", level="ERROR")
+            # A refused load asks again every few seconds: log each reason once.
+            for key in self._episodes.keys(f"refused:{load.name}:"):
+                if key != f"refused:{load.name}:{reason}":
+                    self._episodes.end(key)
+            self._episodes.begin(
+                f"refused:{load.name}:{reason}", f"rejected load: {reason}", "ERROR"
+            )
             return False, reason
+        for key in self._episodes.keys(f"refused:{load.name}:"):
+            self._episodes.end(key)
         with self._lock:
             replaced = load.name in self._loads
             self._loads[load.name] = load
@@ -323,16 +329,13 @@ class Hub(Hass):
         missing = missing_members(self.config.members, registered)
         due = self._cycles > MEMBER_CHECK_CYCLES and now_s - self._started_s >= MEMBER_CHECK_S
         names = {f"member:{m.circuit}:{m.name}" for m in missing}
-        for key in [k for k in self._episodes.active if k.startswith("member:")]:
+        for key in self._episodes.keys("member:"):
             if key not in names:
                 _, circuit, name = key.split(":", 2)
                 self._episodes.end(key, f"circuit '{circuit}' member '{name}' has registered")
         if due:
             for m in missing:
-                key = f"member:{m.circuit}:{m.name}"
-                if key not in self._episodes.active:
-                    self._episodes.active[key] = m.line(self.name)
-                    self.log(m.line(self.name), level="ERROR")
+                self._episodes.begin(f"member:{m.circuit}:{m.name}", m.line(self.name), "ERROR")
         return bool(missing)
 
     # -- reading the site

@@ -41,20 +41,19 @@ class Episodes:
     """Lines logged once per episode: `begin` logs while a problem is new, `end` when it is over.
 
     A sensor that reports a wrong unit every 5 s must not fill the log; the user needs the first
-    line, and one more when it works again.
+    line, and one more when it works again. `log(line, level)` is the app's logger.
     """
 
-    def __init__(self, warn: Callable[[str], None], info: Callable[[str], None]) -> None:
-        self._warn = warn
-        self._info = info
+    def __init__(self, log: Callable[[str, str], None]) -> None:
+        self._log = log
         self.active: dict[str, str] = {}
 
-    def begin(self, key: str, line: str) -> bool:
-        """Log `line` at WARNING unless episode `key` is already open; True when it was new."""
+    def begin(self, key: str, line: str, level: str = "WARNING") -> bool:
+        """Log `line` at `level` unless episode `key` is already open; True when it was new."""
         if key in self.active:
             return False
         self.active[key] = line
-        self._warn(line)
+        self._log(line, level)
         return True
 
     def end(self, key: str, line: str | None = None) -> bool:
@@ -62,8 +61,12 @@ class Episodes:
         if self.active.pop(key, None) is None:
             return False
         if line:
-            self._info(line)
+            self._log(line, "INFO")
         return True
+
+    def keys(self, prefix: str) -> list[str]:
+        """The open episodes whose key starts with `prefix`."""
+        return [key for key in self.active if key.startswith(prefix)]
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def test_circuit_meters_reach_the_controller(ad: Any, given_that: Any, time_trav
 
 
 def test_second_app_on_one_charger_or_switch_is_refused(
-    ad: Any, given_that: Any, hass_mocks: Any
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
     quiet_site_with_charger(given_that)
     ad(Hub, "lj_hub", **hub_args())
@@ -150,6 +150,11 @@ def test_second_app_on_one_charger_or_switch_is_refused(
         "switch.boiler is already driven by app 'boiler'; two apps must not drive one device",
     ]
     assert ad.apps["lj_hub"].load_names == ["boiler", "evse1"]
+    time_travel.fast_forward(30).seconds()  # the refused apps ask again every 10 s
+    assert len(logs(hass_mocks, "rejected load: ", "ERROR")) == 2
+    ad.stop("evse1")  # the first app goes away: the second one takes the charger
+    time_travel.fast_forward(10).seconds()
+    assert ad.apps["lj_hub"].load_names == ["boiler", "evse1_copy"]
 
 
 def test_names_with_colliding_entity_ids_are_refused(

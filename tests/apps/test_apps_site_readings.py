@@ -42,9 +42,7 @@ class Site:
         self.warnings: list[str] = []
         self.infos: list[str] = []
         config = parse_hub("h", args or BASE)
-        self.reader = SiteReader(
-            config, self.full_state, Episodes(self.warnings.append, self.infos.append)
-        )
+        self.reader = SiteReader(config, self.full_state, Episodes(self.log))
         for n, entity in enumerate(("sensor.g1", "sensor.g2", "sensor.g3")):
             self.set(entity, 2 + n, "A")
         self.set("sensor.solar", 1.5, "kW")
@@ -54,6 +52,9 @@ class Site:
         self.set("sensor.cap", 5, "kW")
         self.set("sensor.garage", 0, "A", ia=4.0, ib="5.5", ic=0)
         self.set("sensor.shed", 1.2, "kW")
+
+    def log(self, line: str, level: str) -> None:
+        (self.warnings if level == "WARNING" else self.infos).append(line)
 
     def set(self, entity: str, state: Any, unit: str | None = None, **attrs: Any) -> None:
         if unit is not None:
