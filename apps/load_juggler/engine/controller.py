@@ -680,6 +680,7 @@ class Controller:
                     min_a=load.min_a,
                     plug=load.kind is LoadKind.PLUG,
                     drawing=drawing,
+                    suspect=mem.obedience.suspect(now_s),
                 )
             )
         for load_id, (value_a, reason) in plan_cuts(acting, guard_loads).items():

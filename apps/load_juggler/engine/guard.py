@@ -13,7 +13,8 @@ once by the measured excess, least urgent load first, whatever the timers say:
 - nothing touching an overloaded node phase rises while the overload is acted on;
 - cuts already decided this cycle count toward the excess; a load that cannot go below its
   minimum goes to 0; a load commanded 0 gives nothing; a load that does not draw gives nothing
-  but loses its offer, so it cannot start into the overload;
+  but loses its offer, so it cannot start into the overload; a load seen drawing above its
+  command lately (`trust.SUSPECT_MEMORY_S`) is cut but its cut is not counted on;
 - the guard measures again next cycle, so a load that ignores its cut only delays the next one.
 
 While a meter is blind (unavailable or glitching) during an episode, the last measured value
@@ -119,6 +120,7 @@ class GuardLoad:
     min_a: float
     plug: bool
     drawing: bool
+    suspect: bool = False  # drew above its command lately: its cut is not counted on
 
 
 def _floor_tenth(amps: float) -> float:
@@ -151,7 +153,7 @@ def plan_cuts(
             if new[ld.id] > ld.in_force_a:
                 new[ld.id] = ld.in_force_a
                 reasons[ld.id] = reason
-            if ld.drawing:
+            if ld.drawing and not ld.suspect:
                 planned_a += count * (ld.in_force_a - new[ld.id])
         remaining_a = overload.measured_a - overload.limit_a - planned_a
         for ld, count in sorted(members, key=lambda m: m[0].service_key, reverse=True):
@@ -165,7 +167,7 @@ def plan_cuts(
                 wanted_a = current_a - remaining_a / count
                 if wanted_a >= ld.min_a - OVER_EPS_A:
                     cut_a = max(ld.min_a, _floor_tenth(wanted_a))
-            if ld.drawing:
+            if ld.drawing and not ld.suspect:
                 remaining_a -= count * (current_a - cut_a)
             new[ld.id] = cut_a
             reasons[ld.id] = reason

@@ -6,6 +6,8 @@ into the values a snapshot is built from:
 
 - implausible samples (`plausible`) are glitches: treated as unavailable, the last good value
   held, one warning line with the raw value per episode;
+- solar and battery power move toward their last valid sample when one is missing, if that
+  is the cautious side (`CautiousEma`);
 - the grid and circuit meters are filtered as background (meter minus the trusted draw of the
   managed loads behind it), following a rise at once (`RiseFirstEma`);
 - a circuit meter without a valid value for `grid_stale_timeout_s` is ignored (the circuit
@@ -37,7 +39,7 @@ from .plausible import (
     voltage_plausible,
     voltage_range_v,
 )
-from .smoothing import Ema, RiseFirstEma, finite_or_none
+from .smoothing import CautiousEma, Ema, RiseFirstEma, finite_or_none
 
 #: How far back the most cautious import cap is remembered for a stale cap sensor.
 IMPORT_CAP_MEMORY_S = 3600.0
@@ -112,8 +114,8 @@ class SiteSensors:
         self._circuit_seen_s: dict[str, float] = {}
         self._metered_a: set[str] = set()
         self._metered_w: set[str] = set()
-        self._solar = Ema(alpha)
-        self._battery_w = Ema(alpha)
+        self._solar = CautiousEma(alpha, permissive_higher=True)
+        self._battery_w = CautiousEma(alpha, permissive_higher=False)
         self._battery_seen = HeldValue()
         self._voltage = Ema(alpha)
         self._soc = HeldValue()
@@ -248,7 +250,7 @@ class SiteSensors:
             warnings,
         )
         if battery_stale:
-            self._battery_w = Ema(self._alpha)
+            self._battery_w = CautiousEma(self._alpha, permissive_higher=False)
             battery_w = None
 
         solar = self._checked(

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 #: Longer than a once-a-minute meter refresh plus a charger's ramp down and one cycle.
 NOT_OBEYING_AFTER_S = 90.0
+#: A load seen drawing above its command this recently is a suspect: the overload guard does
+#: not count on its cut to relieve a breaker (it may ignore that one too).
+SUSPECT_MEMORY_S = 300.0
 
 
 def in_force_a(written_a: float, written_on: bool, ever_written: bool, rated_a: float) -> float:
@@ -37,9 +40,12 @@ def in_force_a(written_a: float, written_on: bool, ever_written: bool, rated_a: 
 def trusted_draw(
     measured_a: Sequence[float], allowed_a: float, tolerance_a: float
 ) -> tuple[float, ...]:
-    """The part of each phase's measured draw that may be subtracted from the grid reading."""
+    """The part of each phase's measured draw that may be subtracted from the grid reading.
+
+    `measured_a` is already clamped at 0 by the controller (a negative draw is no draw).
+    """
     ceiling_a = allowed_a + tolerance_a if allowed_a > 0 else 0.0
-    return tuple(min(max(0.0, amps), ceiling_a) for amps in measured_a)
+    return tuple(min(amps, ceiling_a) for amps in measured_a)
 
 
 def excess_a(measured_a: Sequence[float], allowed_a: float, tolerance_a: float) -> float:
@@ -53,6 +59,7 @@ class Obedience:
 
     excess_since_s: float | None = None
     flagged: bool = False
+    last_excess_s: float | None = None
 
     def update(
         self, now_s: float, measured_a: Sequence[float] | None, allowed_a: float, tol_a: float
@@ -67,6 +74,7 @@ class Obedience:
             self.excess_since_s = None
             self.flagged = False
             return None, False
+        self.last_excess_s = now_s
         if self.excess_since_s is None:
             self.excess_since_s = now_s
         began = False
@@ -82,6 +90,11 @@ class Obedience:
             return f"draw unknown, allowed {allowed_a:.1f} A"
         return f"draws {max(measured_a):.1f} A, allowed {allowed_a:.1f} A"
 
+    def suspect(self, now_s: float) -> bool:
+        """True when the load drew above its command within `SUSPECT_MEMORY_S`."""
+        return self.last_excess_s is not None and now_s - self.last_excess_s < SUSPECT_MEMORY_S
+
     def reset(self) -> None:
         self.excess_since_s = None
         self.flagged = False
+        self.last_excess_s = None
