@@ -5,7 +5,6 @@ meter whose sign is the wrong way round."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 from typing import Any
 
 from lj_support import (
@@ -20,7 +19,6 @@ from lj_support import (
     set_solar,
 )
 
-from load_juggler.engine.control_types import Overload, SiteStatus
 from load_juggler.hub import Hub
 from load_juggler.loads.ocpp import OcppCharger
 from load_juggler.loads.switch import SwitchLoad
@@ -51,70 +49,81 @@ def events(hass_mocks: Any, name: str) -> list[dict[str, Any]]:
 
 
 class Recorder:
-    """Wraps the controller's step: keeps the readings, and may add overloads and warnings."""
+    """Wraps the controller's step to keep the readings the hub hands it."""
 
     def __init__(self, hub: Hub) -> None:
         assert hub._controller is not None
         self.step = hub._controller.step
         self.readings: list[Any] = []
-        self.overloads: tuple[Overload, ...] = ()
-        self.warnings: tuple[str, ...] = ()
         hub._controller.step = self  # type: ignore[method-assign]
 
     def __call__(self, now_s: float, readings: Any) -> Any:
         self.readings.append(readings)
-        result = self.step(now_s, readings)
-        status = SiteStatus.OVERLOAD if self.overloads else result.status
-        return dataclasses.replace(
-            result, overloads=self.overloads, warnings=self.warnings, status=status
-        )
+        return self.step(now_s, readings)
 
 
-def test_overload_episode_is_reported_once_with_an_event(
+def test_measured_overload_episode_is_reported_once_with_an_event(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
     quiet_site_with_charger(given_that)
-    hub = ad(Hub, "lj_hub", **hub_args())
-    rec = Recorder(hub)
+    ad(Hub, "lj_hub", **hub_args())
+    ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", circuit="garage")
     time_travel.fast_forward(5).seconds()
     assert published(hass_mocks, "sensor.load_juggler_status")[0] == "ok"
-    rec.overloads = (Overload("garage", "B", 23.46, 20.0, 0.0),)
-    time_travel.fast_forward(5).seconds()
-    rec.overloads = (Overload("garage", "B", 24.0, 20.0, 5.0),)
-    rec.warnings = ("evse1 draws 9 A on L2 while allowed 6 A: not obeying",)
-    time_travel.fast_forward(5).seconds()
+    set_charger(given_that, "cp1", "Charging", (6.0, 6.0, 6.0))
+    set_grid(given_that, 30, 18, 18)  # a kettle on phase A: 30 A on a 25 A breaker
+    time_travel.fast_forward(10).seconds()
     state, attrs = published(hass_mocks, "sensor.load_juggler_status")
     assert state == "overload"
     assert attrs["overloads"] == [
-        {"node": "garage", "phase": "B", "measured_a": 24.0, "limit_a": 20.0, "over_for_s": 5.0}
+        {"node": "site", "phase": "A", "measured_a": 30.0, "limit_a": 25.0, "over_for_s": 5.0}
     ]
-    assert logs(hass_mocks, "overload", "WARNING") == [
-        "overload measured: garage phase B 23.5 A > 20 A; cutting managed loads until it is gone"
+    assert logs(hass_mocks, "overload measured", "WARNING") == [
+        "overload measured: site phase A 30.0 A > 25 A; cutting managed loads until it is gone"
+    ]
+    # The controller's own line for the episode (CycleResult.warnings) is logged too.
+    assert logs(hass_mocks, "measured overload: site phase A", "WARNING") == [
+        "measured overload: site phase A carries 30.0 A, limit 25.0 A"
     ]
     assert events(hass_mocks, "load_juggler_overload") == [
         {
             "hub": "lj_hub",
             "overloads": [
                 {
-                    "node": "garage",
-                    "phase": "B",
-                    "measured_a": 23.46,
-                    "limit_a": 20.0,
+                    "node": "site",
+                    "phase": "A",
+                    "measured_a": 30.0,
+                    "limit_a": 25.0,
                     "over_for_s": 0.0,
                 }
             ],
         }
     ]
-    assert logs(hass_mocks, "not obeying", "WARNING") == [
-        "evse1 draws 9 A on L2 while allowed 6 A: not obeying"
-    ]
-    rec.overloads, rec.warnings = (), ()
+    assert limits(hass_mocks)[-1] == 0.0  # the guard cut the car
+    set_charger(given_that, "cp1", "Charging", (0.0, 0.0, 0.0))
+    set_grid(given_that, 24, 12, 12)
     time_travel.fast_forward(5).seconds()
     assert published(hass_mocks, "sensor.load_juggler_status")[0] == "ok"
     assert logs(hass_mocks, "overload over", "INFO") == [
-        "overload over after 10 s (peak garage phase B 24.0 A)"
+        "overload over after 10 s (peak site phase A 30.0 A)"
     ]
     assert len(events(hass_mocks, "load_juggler_overload")) == 1
+
+
+def test_import_cap_at_zero_keeps_loads_off_the_grid_without_an_engine_error(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    quiet_site_with_charger(given_that)
+    args = hub_args()
+    args["sensors"]["max_import"] = "sensor.cap"
+    given_that.state_of("sensor.cap").is_set_to("0", {"unit_of_measurement": "W"})
+    ad(Hub, "lj_hub", **args)
+    ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", mode="solar_priority")
+    time_travel.fast_forward(10).seconds()
+    state, attrs = published(hass_mocks, "sensor.load_juggler_status")
+    assert state == "ok"
+    assert attrs["allocation"]["evse1"]["current_a"] == "0"
+    assert logs(hass_mocks, "engine error") == []
 
 
 def test_circuit_meters_reach_the_controller(ad: Any, given_that: Any, time_travel: Any) -> None:
