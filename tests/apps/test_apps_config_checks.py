@@ -133,6 +133,12 @@ def test_copy_paste_wiring_slips_are_refused() -> None:
         "per-phase attributes"
     ]
     assert problems_of(
+        hub(circuits={"g": {"limit_a": 16, "current_phase_attributes": ["a", "b", "c"]}})
+    ) == [
+        "app 'h': key 'circuits.g.current_phase_attributes' = ['a', 'b', 'c'] is invalid: names "
+        "attributes of circuits.g.current_sensor, which is not given"
+    ]
+    assert problems_of(
         hub(circuits={"g": {"limit_a": 16, "current_sensor": ["sensor.a", "sensor.b", "sensor.a"]}})
     ) == [
         "app 'h': key 'circuits.g.current_sensor' = ['sensor.a', 'sensor.b', 'sensor.a'] is "

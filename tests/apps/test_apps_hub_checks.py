@@ -110,6 +110,32 @@ def test_measured_overload_episode_is_reported_once_with_an_event(
     assert len(events(hass_mocks, "load_juggler_overload")) == 1
 
 
+def test_a_circuit_meter_above_its_limit_is_an_overload_of_that_circuit(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    quiet_site_with_charger(given_that)
+    given_that.state_of("sensor.garage_current").is_set_to(
+        "0", {"L1": 5.0, "L2": 5.0, "L3": 5.0, "unit_of_measurement": "A"}
+    )
+    circuits = {"garage": {"limit_a": 20, "current_sensor": "sensor.garage_current"}}
+    ad(Hub, "lj_hub", **hub_args(circuits=circuits))
+    ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", circuit="garage")
+    time_travel.fast_forward(5).seconds()
+    assert published(hass_mocks, "sensor.load_juggler_status")[0] == "ok"
+    given_that.state_of("sensor.garage_current").is_set_to(
+        "0", {"L1": 5.0, "L2": 23.5, "L3": 5.0, "unit_of_measurement": "A"}
+    )
+    time_travel.fast_forward(5).seconds()
+    state, attrs = published(hass_mocks, "sensor.load_juggler_status")
+    assert state == "overload"
+    assert attrs["overloads"] == [
+        {"node": "garage", "phase": "B", "measured_a": 23.5, "limit_a": 20.0, "over_for_s": "0"}
+    ]
+    assert logs(hass_mocks, "overload measured", "WARNING") == [
+        "overload measured: garage phase B 23.5 A > 20 A; cutting managed loads until it is gone"
+    ]
+
+
 def test_import_cap_at_zero_keeps_loads_off_the_grid_without_an_engine_error(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:

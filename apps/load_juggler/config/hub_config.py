@@ -316,6 +316,8 @@ def _phase_entities(
             "phase, or one entity with per-phase attributes",
         )
     if not entities:
+        if attrs is not None and not s.errors_for(key):
+            s.error(attrs_key, list(attrs), f"names attributes of {s.key(key)}, which is not given")
         return None, None
     if (len(entities) == 1 and phases > 1) or attrs is not None:
         return entities, attrs or ("L1", "L2", "L3")[:phases]
