@@ -19,7 +19,7 @@ from typing import Any
 
 from appdaemon.plugins.hass.hassapi import Hass
 
-from .config import HubConfig, HubConfigError, parse_hub, slugify
+from .config import HubConfig, HubConfigError, parse_hub
 from .engine.control_types import (
     Command,
     CycleResult,
@@ -30,12 +30,13 @@ from .engine.control_types import (
 )
 from .engine.controller import Controller
 from .engine.errors import ConfigError
-from .engine.model import SITE_NODE, SITE_PHASES, Load
+from .engine.model import Load
 from .engine.validate import validate
+from .hub_publish import publish_site, status_attributes
 from .load_checks import LoadFacts, rating_warnings, refusal
 from .loads.base import CycleContext, LoadApp, utc_now
 from .loads.entities import EntityPublisher, sensor_attrs
-from .overload_report import OVERLOAD_EVENT, OverloadEpisodes, overload_attrs
+from .overload_report import OVERLOAD_EVENT, OverloadEpisodes
 from .problems import report_config_problems
 from .site_checks import PhantomExport, missing_members
 from .site_readings import Episodes, SiteReader
@@ -46,9 +47,6 @@ MEMBER_CHECK_S = 30.0
 MEMBER_CHECK_CYCLES = 2
 #: Whether this AppDaemon's load adapters take the hub's stale timeout in `CycleContext`.
 _CONTEXT_HAS_STALE = "stale_timeout_s" in {f.name for f in dataclasses.fields(CycleContext)}
-
-#: Reasons that say "nothing held this load back" (left out of `binding_constraints`).
-UNCONSTRAINED = frozenset({"max current", "mode off", "not connected", "fits", "load unavailable"})
 
 
 class Hub(Hass):
@@ -401,127 +399,11 @@ class Hub(Hass):
 
     def _publish(self, result: CycleResult, now_s: float) -> None:
         assert self.config is not None
-        site = self.config.site
-        phases = SITE_PHASES[: site.phases]
-        decision = result.decision
-        allocation = {
-            name: {
-                "current_a": round(cmd.current_a, 2) if cmd.on else 0.0,
-                "on": cmd.on,
-                "state": cmd.state.value,
-                "reason": cmd.reason,
-            }
-            for name, cmd in sorted(result.commands.items())
-        }
-        limits: dict[str, str] = {}
-        if decision is not None:
-            limits = {name: alloc.reason for name, alloc in sorted(decision.loads.items())}
-        binding = sorted({r for r in limits.values() if r not in UNCONSTRAINED})
-        extra: dict[str, Any] = {
-            "allocation": allocation,
-            "limits": limits,
-            "binding_constraints": binding,
-            "loads": sorted(allocation),
-        }
-        if decision is not None:
-            extra["import_w"] = round(decision.import_w)
-            extra["background_a"] = [round(a, 2) for a in decision.background_a]
-        if result.messages:
-            extra["last_message"] = result.messages[-1]
-        if result.overloads:
-            extra["overloads"] = overload_attrs(result.overloads)
-        self._publish_status(result.status.value, now_s, extra)
-        if decision is None:
-            return
-        self._publisher.publish(
-            self.entity_id("solar_surplus"),
-            round(decision.surplus_w),
-            sensor_attrs("Load Juggler solar surplus", "W", "power", icon="mdi:solar-power"),
-            now_s,
-        )
-        commanded = self._commanded_by_node(result.commands)
-        for i, phase in enumerate(phases):
-            p = phase.lower()
-            available = site.main_breaker_a - decision.background_a[i]
-            self._publisher.publish(
-                self.entity_id(f"available_current_phase_{p}"),
-                round(available, 2),
-                sensor_attrs(
-                    f"Load Juggler available current phase {phase}",
-                    "A",
-                    "current",
-                    limit_a=site.main_breaker_a,
-                ),
-                now_s,
-            )
-            used = commanded[SITE_NODE][phase]
-            self._publisher.publish(
-                self.entity_id(f"headroom_phase_{p}"),
-                round(available - used, 2),
-                sensor_attrs(
-                    f"Load Juggler headroom phase {phase}",
-                    "A",
-                    "current",
-                    limit_a=site.main_breaker_a,
-                    managed_a=round(used, 2),
-                    background_a=round(decision.background_a[i], 2),
-                ),
-                now_s,
-            )
-        for circuit in self.config.circuits:
-            base = f"circuit_{slugify(circuit.id)}_"
-            label = f"Load Juggler circuit {circuit.id}"
-            node = decision.nodes.get(circuit.id)
-            for phase in phases:
-                p = phase.lower()
-                used = commanded[circuit.id][phase]
-                self._publisher.publish(
-                    self.entity_id(f"{base}allocated_phase_{p}"),
-                    round(used, 2),
-                    sensor_attrs(
-                        f"{label} allocated phase {phase}",
-                        "A",
-                        "current",
-                        limit_a=circuit.limit_a,
-                        max_power_w=circuit.max_power_w,
-                        engine_power_w=None if node is None else round(node.power_w),
-                    ),
-                    now_s,
-                )
-                if circuit.limit_a is not None:
-                    self._publisher.publish(
-                        self.entity_id(f"{base}headroom_phase_{p}"),
-                        round(circuit.limit_a - used, 2),
-                        sensor_attrs(
-                            f"{label} headroom phase {phase}",
-                            "A",
-                            "current",
-                            limit_a=circuit.limit_a,
-                        ),
-                        now_s,
-                    )
-
-    def _commanded_by_node(self, commands: dict[str, Command]) -> dict[str, dict[str, float]]:
-        """Commanded current per site phase of the site and of every circuit (with ancestors)."""
-        assert self.config is not None
-        phases = SITE_PHASES[: self.config.site.phases]
-        parents = {c.id: c.parent for c in self.config.circuits}
-        totals = {node: dict.fromkeys(phases, 0.0) for node in (SITE_NODE, *parents)}
         with self._lock:
             specs = dict(self._specs)
-        for name, cmd in commands.items():
-            spec = specs.get(name)
-            if spec is None or not cmd.on:
-                continue
-            nodes, node = [SITE_NODE], spec.circuit
-            while node is not None and node in parents and node not in nodes:
-                nodes.append(node)
-                node = parents[node]
-            for node_id in nodes:
-                for phase in spec.site_phases:
-                    if phase in totals[node_id]:
-                        totals[node_id][phase] += cmd.current_a
-        return totals
+        extra = status_attributes(result)
+        self._publish_status(result.status.value, now_s, extra)
+        publish_site(self._publisher, self.entity_id, self.config, result, specs, now_s)
 
 
 def _fmt(value: Any) -> str:
