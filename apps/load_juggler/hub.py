@@ -9,6 +9,11 @@ Loads find the hub, not the other way round: a load app calls `register_load(sel
 that is reloaded or removed is picked up without restarting the hub. Registration happens in
 the load's thread and the cycle in the hub's: the registry sits behind `self._lock`, and only
 the cycle touches the controller.
+
+The pieces live next to it: `site_readings` reads the site's sensors (units, glitches),
+`site_checks` finds wiring mistakes in the live readings, `load_checks` decides whether a
+registering load fits next to the others, `overload_report` turns measured overloads into one
+episode, and `hub_publish` writes the site's entities.
 """
 
 from __future__ import annotations
