@@ -67,8 +67,9 @@ class PhantomExport:
             )
         else:
             fix = "your meter reports export as positive: set sensors.grid_invert: true"
+        solar = "no solar" if self.has_solar else "no solar sensor (if this site has no PV)"
         return (
-            f"the grid reads as export ({shown} A) for {now_s - self._since_s:g} s with no solar "
+            f"the grid reads as export ({shown} A) for {now_s - self._since_s:g} s with {solar} "
             f"and no battery discharge, which is impossible: {fix}. Until then headroom is "
             "computed from a wrong sign"
         )
