@@ -5,8 +5,10 @@ meter whose sign is the wrong way round."""
 from __future__ import annotations
 
 import copy
+import datetime
 from typing import Any
 
+import pytest
 from lj_support import (
     HUB_ARGS,
     START,
@@ -19,11 +21,12 @@ from lj_support import (
     set_solar,
 )
 
-from load_juggler.hub import Hub
+from load_juggler.hub import _CONTEXT_HAS_STALE, Hub
 from load_juggler.loads.ocpp import OcppCharger
 from load_juggler.loads.switch import SwitchLoad
 
 SERVICE = "ocpp/set_charge_rate"
+START_UTC = START.replace(tzinfo=datetime.UTC)
 
 
 def hub_args(**changes: Any) -> dict[str, Any]:
@@ -305,3 +308,13 @@ def test_export_with_no_source_says_grid_invert_is_wrong(
     set_solar(given_that, 3000)  # real sun: export is explained, no further warning
     time_travel.fast_forward(120).seconds()
     assert len(logs(hass_mocks, "grid_invert", "WARNING")) == 1
+
+
+@pytest.mark.skipif(not _CONTEXT_HAS_STALE, reason="load adapters without stale_timeout_s")
+def test_loads_are_told_the_grid_stale_timeout(ad: Any, given_that: Any) -> None:
+    quiet_site_with_charger(given_that)
+    args = hub_args()
+    args["control"]["grid_stale_timeout_s"] = 45
+    hub = ad(Hub, "lj_hub", **args)
+    ctx = hub._context(START_UTC, 230.0)
+    assert ctx.stale_timeout_s == 45.0  # type: ignore[attr-defined]
