@@ -73,6 +73,9 @@ def test_stale_timeouts_below_one_period_are_refused() -> None:
         "(10 s): one cycle at least",
     ]
     assert parse_hub("h", hub(period_s=10, control={"grid_stale_timeout_s": 10})).control
+    # Left out with a long cycle: two cycles, never less than one.
+    slow = parse_hub("h", hub(period_s=120)).control
+    assert (slow.grid_stale_timeout_s, slow.sensor_stale_timeout_s) == (240.0, 300.0)
 
 
 def test_circuit_meters_are_parsed() -> None:

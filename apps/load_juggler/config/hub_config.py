@@ -21,8 +21,9 @@ class GridSensors:
     """Where the per-phase grid reading comes from.
 
     `entities` holds one entity per site phase, or one entity whose `attributes` carry the phases.
-    `unit` "A" is a current per phase; "W" a power per phase, converted with the phase voltage.
-    Positive means import unless `invert`.
+    `unit` is what an entity without `unit_of_measurement` is read in: "A" (`grid_current`) or
+    "W" (`grid_power`); an entity's own unit wins (A, mA, or W/kW/MW per phase, converted with
+    the phase voltage). Positive means import unless `invert`.
     """
 
     entities: tuple[str, ...]
@@ -141,7 +142,7 @@ def plausible_voltage(volts: float, nominal_v: float) -> bool:
 
 
 def _voltage_hint(volts: float) -> str:
-    """'did you mean 230?' for a line-to-line value (400 -> 231 -> 230, 208 -> 120)."""
+    """'did you mean 230?' for a line-to-line value (400 -> 231 -> 230, 415 -> 240)."""
     phase_v = volts / math.sqrt(3)
     if any(abs(phase_v - nominal) <= 0.1 * nominal for nominal in (230.0, 120.0)):
         return f"; did you mean {round(phase_v / 10) * 10:g}? (phase to neutral, not line to line)"
@@ -349,7 +350,12 @@ def _parse_control(r: ArgReader, period_s: float) -> ControlSettings:
 
 
 def _stale(c: ArgReader, key: str, default: float, period_s: float) -> float:
-    """A staleness timeout: shorter than one cycle, every reading would count as stale."""
+    """A staleness timeout: shorter than one cycle, every reading would count as stale.
+
+    Left out, it is the default or, with a long `period_s`, two cycles (one missed reading).
+    """
+    if not c.has(key):
+        return max(default, 2 * period_s)
     value = _num(c.number(key, default, minimum=0))
     if value < period_s:
         c.error(key, c.raw(key), f"must be >= period_s ({period_s:g} s): one cycle at least")
