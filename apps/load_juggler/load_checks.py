@@ -105,8 +105,8 @@ def rating_warnings(facts: LoadFacts, config: HubConfig, circuit: str | None) ->
     phase, lines = max(sorted(per_phase.items()), key=lambda kv: kv[1])
     need_a = min_a * lines
     need_w = min_a * volts * len(settings.phase_map)
-    what = f"{min_a:g} A" if lines == 1 else f"{min_a:g} A x {lines} lines"
-    current_text = f"its minimum ({what} on site phase {phase} = {need_a:g} A)"
+    what = f"{_amps(min_a)} A" if lines == 1 else f"{_amps(min_a)} A x {lines} lines"
+    current_text = f"its minimum ({what} on site phase {phase} = {_amps(need_a)} A)"
     # (what is exceeded, its limit, what the load needs at its minimum), per limit on its path.
     checks: list[tuple[str, str]] = []
     if need_a > config.site.main_breaker_a + 1e-9:
@@ -120,9 +120,13 @@ def rating_warnings(facts: LoadFacts, config: HubConfig, circuit: str | None) ->
             checks.append((current_text, f"circuit '{c.id}' ({c.limit_a:g} A)"))
         if c.max_power_w is not None and need_w > c.max_power_w + 1e-6:
             checks.append(
-                (f"its minimum power ({need_w:g} W)", f"circuit '{c.id}' ({c.max_power_w:g} W)")
+                (f"its minimum power ({need_w:.0f} W)", f"circuit '{c.id}' ({c.max_power_w:g} W)")
             )
         node = c.parent
     for needed, limit in checks[:1]:
         out.append(f"{item}: {needed} can never fit under {limit}: it will never be started")
     return out
+
+
+def _amps(value: float) -> str:
+    return f"{round(value, 1):g}"
