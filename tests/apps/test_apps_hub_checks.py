@@ -280,7 +280,9 @@ def test_a_members_typo_is_an_error_and_unplaced_loads_get_nothing(
     time_travel.fast_forward(30).seconds()
     assert len(logs(hass_mocks, "names no registered", "ERROR")) == 1
     # evse1 (no circuit, not a member) may be the one meant: held at 0; evse2 is placed.
-    assert set(limits(hass_mocks, "cp1")) == {0.0}
+    assert limits(hass_mocks, "cp1")[-1] == 0.0
+    assert published(hass_mocks, "sensor.load_juggler_evse1_allocated_current")[0] == "0.0"
+    assert "evse1" not in hub.last_result.commands  # not fed by the controller at all
     assert limits(hass_mocks, "cp2")[-1] == 16.0
     _, attrs = published(hass_mocks, "sensor.load_juggler_evse1_state")
     assert attrs["reason"].startswith("not placed")
