@@ -1,12 +1,13 @@
-"""Reading the site's sensors each cycle: units checked, implausible values dropped, once-logged.
+"""Reading the site's sensors each cycle: every value in its unit, or unavailable.
 
 Every entity the hub reads goes through `load_juggler.units`: a grid meter in W/kW/MW is turned
 into amps with the phase voltage, mA into A, and an entity whose unit is not the quantity asked
 for (a kWh counter given as a power sensor) is refused with one WARNING naming the entity and
 the unit, once per episode; its value then counts as unavailable, which the controller holds
-and, past its stale timeout, treats as lost. A value that no working meter can report (an
-export far beyond the main breaker, a state of charge of 300 %) is dropped the same way: a
-garbage reading must never look like new headroom.
+and, past its stale timeout, treats as lost. Values in the right unit that no working meter can
+report (an export far beyond the main breaker, a state of charge of 300 %) are the controller's
+to judge (`engine.plausible`): it holds them like unavailable ones and says so with the raw
+value, so there is one bound per quantity, not one here and another there.
 
 Pure: no AppDaemon import. The hub hands in a function returning an entity's full state.
 """
@@ -15,26 +16,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .config import HubConfig
-from .config.hub_config import plausible_voltage
 from .engine.control_types import Readings
+from .engine.plausible import BREAKER_GLITCH_FACTOR, voltage_plausible
 from .engine.smoothing import finite_or_none
 from .units import UnitError, current_a, power_w, unit_of, voltage_v
 
 FullState = Callable[[str], Mapping[str, Any] | None]
-
-#: Import above this many times the main breaker is no reading but a glitch.
-MAX_IMPORT_FACTOR = 10.0
-#: Export beyond this many times the main breaker cannot pass the breaker: a glitch.
-MAX_EXPORT_FACTOR = 1.5
-#: A power reading beyond this many times the site's breaker power is a glitch.
-MAX_POWER_FACTOR = 4.0
-#: A battery power beyond its configured limits by this factor (plus the margin) is a glitch.
-BATTERY_FACTOR = 1.5
-BATTERY_MARGIN_W = 500.0
 
 
 class Episodes:
@@ -69,38 +59,6 @@ class Episodes:
         return [key for key in self.active if key.startswith(prefix)]
 
 
-@dataclass(frozen=True)
-class _Bounds:
-    """What a working meter of this site can report; outside it a value is dropped."""
-
-    grid_low_a: float
-    grid_high_a: float
-    power_w: float
-    solar_w: float
-    battery_w: float
-
-
-def _bounds(config: HubConfig) -> _Bounds:
-    site = config.site
-    breaker_power_w = site.phases * site.voltage_v * site.main_breaker_a
-    power = MAX_POWER_FACTOR * breaker_power_w
-    solar = power
-    if site.inverter is not None and site.inverter.max_w is not None:
-        solar = min(power, BATTERY_FACTOR * site.inverter.max_w + BATTERY_MARGIN_W)
-    battery = power
-    if site.battery is not None:
-        rated = max(site.battery.max_charge_w, site.battery.max_discharge_w)
-        if rated > 0:
-            battery = BATTERY_FACTOR * rated + BATTERY_MARGIN_W
-    return _Bounds(
-        grid_low_a=-MAX_EXPORT_FACTOR * site.main_breaker_a,
-        grid_high_a=MAX_IMPORT_FACTOR * site.main_breaker_a,
-        power_w=power,
-        solar_w=solar,
-        battery_w=battery,
-    )
-
-
 class SiteReader:
     """Turns the site's entities into one cycle's `Readings` (loads left empty for the hub)."""
 
@@ -108,7 +66,6 @@ class SiteReader:
         self.config = config
         self._full_state = full_state
         self.episodes = episodes
-        self._bounds = _bounds(config)
 
     # -- one cycle
 
@@ -122,12 +79,13 @@ class SiteReader:
         volts = self._value(entity, "voltage", 0.0)
         if entity is None or volts is None:
             return None
-        nominal = self.config.site.voltage_v
-        if plausible_voltage(volts, nominal):
+        site = self.config.site
+        nominal = site.voltage_v
+        if voltage_plausible(site, volts):
             self.episodes.end(f"voltage:{entity}")
             return volts
         phase_v = volts / math.sqrt(3)
-        if plausible_voltage(phase_v, nominal):
+        if voltage_plausible(site, phase_v):
             self.episodes.begin(
                 f"voltage:{entity}",
                 f"{entity} reads {volts:g} V, a line-to-line voltage on a {nominal:g} V site: "
@@ -145,16 +103,16 @@ class SiteReader:
     def read(self, voltage_used_v: float, measured_v: float | None) -> Readings:
         """Everything but the loads' readings; a value that cannot be trusted is None."""
         sensors = self.config.sensors
-        battery = self._power(sensors.battery_power, self._bounds.battery_w, "battery power")
+        battery = self._value(sensors.battery_power, "power", 0.0)
         if battery is not None and sensors.battery_power_invert:
             battery = -battery
         return Readings(
             grid_a=self._grid(voltage_used_v),
-            solar_w=self._power(sensors.solar_power, self._bounds.solar_w, "solar power"),
+            solar_w=self._value(sensors.solar_power, "power", 0.0),
             battery_soc_pct=self._soc(),
             battery_power_w=battery,
             voltage_v=measured_v,
-            max_import_w=self._power(sensors.max_import, self._bounds.power_w, "import cap"),
+            max_import_w=self._import_cap(),
             circuit_a=self._circuit_currents(voltage_used_v),
             circuit_power_w=self._circuit_powers(),
         )
@@ -169,28 +127,23 @@ class SiteReader:
         )
         if grid.invert:
             values = [None if v is None else -v for v in values]
-        low, high = self._bounds.grid_low_a, self._bounds.grid_high_a
-        checked = [self._bounded("grid", i, v, low, high, "A") for i, v in enumerate(values)]
-        return tuple(None if v is None else round(v, 3) for v in checked)
+        return tuple(None if v is None else round(v, 3) for v in values)
 
     def _circuit_currents(
         self, voltage_used_v: float
     ) -> dict[str, tuple[float | None, ...] | None]:
         out: dict[str, tuple[float | None, ...] | None] = {}
-        high = self._bounds.grid_high_a
         for cid, meter in self.config.meters.items():
-            if meter.current is None:
-                continue
-            values = self._phase_currents(meter.current, meter.current_attributes, voltage_used_v)
-            out[cid] = tuple(
-                self._bounded(f"circuit {cid}", i, v, -high, high, "A")
-                for i, v in enumerate(values)
-            )
+            if meter.current is not None:
+                values = self._phase_currents(
+                    meter.current, meter.current_attributes, voltage_used_v
+                )
+                out[cid] = tuple(values)
         return out
 
     def _circuit_powers(self) -> dict[str, float | None]:
         return {
-            cid: self._power(meter.power, self._bounds.power_w, f"circuit {cid} power")
+            cid: self._value(meter.power, "power", 0.0)
             for cid, meter in self.config.meters.items()
             if meter.power is not None
         }
@@ -215,11 +168,29 @@ class SiteReader:
             ]
         return [self._value(entity, "current", voltage_used_v, default_unit) for entity in entities]
 
-    def _power(self, entity: str | None, bound_w: float, what: str) -> float | None:
+    def _import_cap(self) -> float | None:
+        """The import cap entity in W; a cap beyond what the breakers could ever carry is None.
+
+        The controller has no bound of its own for the cap, and a cap that jumps from 10 kW to
+        1 GW would release every load held back by it in one cycle. 0 or below passes: it means
+        "no grid import" to the controller.
+        """
+        entity = self.config.sensors.max_import
         watts = self._value(entity, "power", 0.0)
         if entity is None or watts is None:
             return None
-        return self._bounded(what, None, watts, -bound_w, bound_w, "W", entity)
+        site = self.config.site
+        bound_w = BREAKER_GLITCH_FACTOR * site.main_breaker_a * site.voltage_v * site.phases
+        key = f"implausible:{entity}"
+        if watts <= bound_w:
+            self.episodes.end(key, f"{entity} reads a plausible import cap again")
+            return watts
+        self.episodes.begin(
+            key,
+            f"{entity} reads {watts:g} W, more than {BREAKER_GLITCH_FACTOR:g} x what the main "
+            f"breaker carries ({bound_w:g} W): ignored as a glitch, the last good cap holds",
+        )
+        return None
 
     def _soc(self) -> float | None:
         entity = self.config.sensors.battery_soc
@@ -236,10 +207,7 @@ class SiteReader:
             )
             return None
         self._unit_ok(entity, unit)
-        soc = finite_or_none(full.get("state"))
-        if soc is None:
-            return None
-        return self._bounded("battery state of charge", None, soc, 0.0, 100.0, "%", entity)
+        return finite_or_none(full.get("state"))
 
     # -- plumbing
 
@@ -283,29 +251,3 @@ class SiteReader:
         self.episodes.end(
             f"unit:{entity}", f"{entity} reports a usable unit again ('{unit or 'none'}')"
         )
-
-    def _bounded(
-        self,
-        what: str,
-        phase: int | None,
-        value: float | None,
-        low: float,
-        high: float,
-        unit: str,
-        entity: str | None = None,
-    ) -> float | None:
-        """`value` if a working meter can report it, else None with one WARNING per episode."""
-        if value is None:
-            return None
-        label = what if phase is None else f"{what} phase {'ABC'[phase]}"
-        key = f"implausible:{label}"
-        if low <= value <= high:
-            self.episodes.end(key, f"{label} reads plausible values again")
-            return value
-        source = f" ({entity})" if entity else ""
-        self.episodes.begin(
-            key,
-            f"{label}{source} reads {value:g} {unit}, outside what this site can measure "
-            f"({low:g}..{high:g} {unit}): ignored as a glitch",
-        )
-        return None

@@ -1,6 +1,6 @@
 """Reading the site's sensors (pure `SiteReader`): units through `load_juggler.units`, a wrong
-unit or an impossible value refused once per episode and read as unavailable, line-to-line
-voltages converted, circuit meters read."""
+unit refused once per episode and read as unavailable, line-to-line voltages converted, circuit
+meters read."""
 
 from __future__ import annotations
 
@@ -121,52 +121,30 @@ def test_soc_without_unit_is_accepted() -> None:
     assert site.read().battery_soc_pct == 80.0
 
 
-@pytest.mark.parametrize(
-    ("entity", "state", "unit", "field", "line"),
-    [
-        (
-            "sensor.g1",
-            -40,
-            "A",
-            "grid_a",
-            "grid phase A reads -40 A, outside what this site can measure (-37.5..250 A): "
-            "ignored as a glitch",
-        ),
-        (
-            "sensor.soc",
-            300,
-            "%",
-            "battery_soc_pct",
-            "battery state of charge (sensor.soc) reads 300 %, outside what this site can "
-            "measure (0..100 %): ignored as a glitch",
-        ),
-        (
-            "sensor.bat",
-            9000,
-            "W",
-            "battery_power_w",
-            "battery power (sensor.bat) reads 9000 W, outside what this site can measure "
-            "(-8000..8000 W): ignored as a glitch",
-        ),
-        (
-            "sensor.solar",
-            1e9,
-            "W",
-            "solar_w",
-            "solar power (sensor.solar) reads 1e+09 W, outside what this site can measure "
-            "(-69000..69000 W): ignored as a glitch",
-        ),
-    ],
-)
-def test_impossible_values_are_dropped_once_logged(
-    entity: str, state: float, unit: str, field: str, line: str
-) -> None:
+def test_values_in_the_right_unit_are_passed_on_for_the_controller_to_judge() -> None:
+    # One bound per quantity: an impossible value is the controller's glitch (engine.plausible).
     site = Site()
-    site.set(entity, state, unit)
-    value = getattr(site.read(), field)
-    assert (value[0] if isinstance(value, tuple) else value) is None
+    site.set("sensor.soc", 300, "%")
+    site.set("sensor.g1", -4000, "A")
+    r = site.read()
+    assert (r.battery_soc_pct, r.grid_a[0]) == (300.0, -4000.0)
+    assert site.warnings == []
+
+
+def test_an_import_cap_beyond_the_breakers_is_a_glitch() -> None:
+    site = Site()
+    site.set("sensor.cap", 34.5, "kW")  # 2 x 25 A x 230 V x 3 = 34500 W: still possible
+    assert site.read().max_import_w == 34500.0
+    site.set("sensor.cap", 34.6, "kW")
+    assert site.read().max_import_w is None
     site.read()
-    assert site.warnings == [line]
+    assert site.warnings == [
+        "sensor.cap reads 34600 W, more than 2 x what the main breaker carries (34500 W): "
+        "ignored as a glitch, the last good cap holds"
+    ]
+    site.set("sensor.cap", 11, "kW")
+    assert site.read().max_import_w == 11000.0
+    assert site.infos == ["sensor.cap reads a plausible import cap again"]
 
 
 def test_import_cap_at_zero_or_below_passes_through() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
 from ..engine.model import BatteryConfig, Circuit, InverterLimits, Site, Strategy
+from ..engine.plausible import VOLTAGE_RANGE_LOW_V, VOLTAGE_RANGE_V
 from .reader import APPDAEMON_KEYS, ArgReader
 
 
@@ -85,8 +86,9 @@ class HubConfigError(Exception):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-#: Plausible nominal phase voltages (line to neutral): 230 V grids and 120 V grids.
-VOLTAGE_RANGES_V: tuple[tuple[float, float], ...] = ((180.0, 260.0), (90.0, 140.0))
+#: Plausible nominal phase voltages (line to neutral): 230 V grids and 120 V grids, the same
+#: ranges the controller accepts from a voltage sensor.
+VOLTAGE_RANGES_V: tuple[tuple[float, float], ...] = (VOLTAGE_RANGE_V, VOLTAGE_RANGE_LOW_V)
 #: A site import cap below this many watts was almost certainly written in kW.
 IMPLAUSIBLE_IMPORT_W = 100.0
 
@@ -131,14 +133,6 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
         meters=meters,
         warnings=tuple(warnings),
     )
-
-
-def plausible_voltage(volts: float, nominal_v: float) -> bool:
-    """Whether `volts` is a phase voltage of the same kind of grid as `nominal_v` (230 or 120)."""
-    for low, high in VOLTAGE_RANGES_V:
-        if low <= nominal_v <= high:
-            return low <= volts <= high
-    return False
 
 
 def _voltage_hint(volts: float) -> str:
