@@ -293,6 +293,7 @@ class Controller:
             # An unknown input_select option must not stop every load: keep the last mode.
             with suppress(ValueError):
                 mem.mode = Mode(reading.mode)
+        mem.measured_a = None
         if reading is None or not reading.available:
             # No report from the load app: it gets nothing, and its draw stays in the background.
             return replace(cfg, mode=Mode.OFF, draw_a=None)
@@ -304,6 +305,7 @@ class Controller:
             rated_a(cfg, self._plant.site.voltage_v),
         )
         measured = self._measured_draw(now_s, cfg, reading, allowed_a, warnings)
+        mem.measured_a = measured
         reason, began = mem.obedience.update(now_s, measured, allowed_a, settings.draw_tolerance_a)
         if reason is not None:
             not_obeying[cfg.id] = reason
@@ -681,6 +683,7 @@ class Controller:
                     plug=load.kind is LoadKind.PLUG,
                     drawing=drawing,
                     suspect=mem.obedience.suspect(now_s),
+                    draw_a=mem.measured_a,
                 )
             )
         for load_id, (value_a, reason) in plan_cuts(acting, guard_loads).items():

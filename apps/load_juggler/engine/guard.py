@@ -11,7 +11,8 @@ once by the measured excess, least urgent load first, whatever the timers say:
 - order: the reverse of the engine's order of service (loads that do not draw first, then by
   mode urgency, priority and id, last served first);
 - nothing touching an overloaded node phase rises while the overload is acted on;
-- cuts already decided this cycle count toward the excess; a load that cannot go below its
+- cuts already decided this cycle count toward the excess, each for no more than the load's
+  own meter shows it drawing; a load that cannot go below its
   minimum goes to 0; a load commanded 0 gives nothing; a load that does not draw gives nothing
   but loses its offer, so it cannot start into the overload; a load seen drawing above its
   command lately (`trust.SUSPECT_MEMORY_S`) is cut but its cut is not counted on;
@@ -121,6 +122,25 @@ class GuardLoad:
     plug: bool
     drawing: bool
     suspect: bool = False  # drew above its command lately: its cut is not counted on
+    draw_a: tuple[float, ...] | None = None  # its meter's draw per load phase, None = unknown
+
+    def relief_a(self, phase: str, before_a: float, after_a: float) -> float:
+        """What lowering this load from `before_a` to `after_a` takes off `phase`.
+
+        Only a drawing load that obeys gives anything, and no more than its meter shows it
+        drawing: a car offered 16 A that takes 13 A gives nothing when cut to 14 A.
+        """
+        if not self.drawing or self.suspect:
+            return 0.0
+        total_a = 0.0
+        for i, site_phase in enumerate(self.site_phases):
+            if site_phase != phase:
+                continue
+            drawn_a = before_a
+            if self.draw_a is not None and i < len(self.draw_a):
+                drawn_a = min(before_a, self.draw_a[i])
+            total_a += max(0.0, drawn_a - after_a)
+        return total_a
 
 
 def _floor_tenth(amps: float) -> float:
@@ -149,12 +169,11 @@ def plan_cuts(
             f"{overload.measured_a:.1f}/{overload.limit_a:.1f} A"
         )
         planned_a = 0.0
-        for ld, count in members:
+        for ld, _count in members:
             if new[ld.id] > ld.in_force_a:
                 new[ld.id] = ld.in_force_a
                 reasons[ld.id] = reason
-            if ld.drawing and not ld.suspect:
-                planned_a += count * (ld.in_force_a - new[ld.id])
+            planned_a += ld.relief_a(overload.phase, ld.in_force_a, new[ld.id])
         remaining_a = overload.measured_a - overload.limit_a - planned_a
         for ld, count in sorted(members, key=lambda m: m[0].service_key, reverse=True):
             if remaining_a <= OVER_EPS_A:
@@ -167,8 +186,7 @@ def plan_cuts(
                 wanted_a = current_a - remaining_a / count
                 if wanted_a >= ld.min_a - OVER_EPS_A:
                     cut_a = max(ld.min_a, _floor_tenth(wanted_a))
-            if ld.drawing and not ld.suspect:
-                remaining_a -= count * (current_a - cut_a)
+            remaining_a -= ld.relief_a(overload.phase, current_a, cut_a)
             new[ld.id] = cut_a
             reasons[ld.id] = reason
     return {load_id: (new[load_id], reason) for load_id, reason in reasons.items()}

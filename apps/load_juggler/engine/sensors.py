@@ -110,6 +110,7 @@ class SiteSensors:
         self._alpha = alpha
         self._background = {p: RiseFirstEma(alpha) for p in SITE_PHASES[: plant.site.phases]}
         self._circuit_a: dict[NodePhase, RiseFirstEma] = {}
+        self._last_raw_a: dict[NodePhase, float] = {}
         self._circuit_w: dict[str, RiseFirstEma] = {}
         self._circuit_seen_s: dict[str, float] = {}
         self._metered_a: set[str] = set()
@@ -186,8 +187,9 @@ class SiteSensors:
             measured[(SITE_NODE, phase)] = sample
             if sample is None:
                 fresh = False
-                continue
-            self._background[phase].update(sample - site_draw.get(phase, 0.0))
+            self._update_background(
+                self._background[phase], (SITE_NODE, phase), sample, site_draw.get(phase, 0.0)
+            )
         if fresh:
             self.grid_seen_s = now_s
         backgrounds = [self._background[p].value for p in phases]
@@ -274,6 +276,24 @@ class SiteSensors:
             circuit_background_w=circuit_bg_w,
         )
 
+    def _update_background(
+        self, ema: RiseFirstEma, key: NodePhase, sample: float | None, draw_a: float
+    ) -> None:
+        """Feed a meter sample minus the managed draw behind it into its background filter.
+
+        A missing sample holds the background, unless the last valid sample minus this cycle's
+        trusted draw is higher: a load whose draw no longer counts as its own (cut, or found
+        not obeying) must not leave its current hidden while the meter is blind. So a missing
+        or glitching sample never leaves more room than the last valid one repeated would.
+        """
+        if sample is not None:
+            self._last_raw_a[key] = sample
+            ema.update(sample - draw_a)
+            return
+        last_a = self._last_raw_a.get(key)
+        if last_a is not None and ema.value is not None and last_a - draw_a > ema.value:
+            ema.value = last_a - draw_a
+
     def _stale_line(self, key: str, stale: bool, line: str, warnings: list[str]) -> None:
         if stale:
             self.stale.begin(key, line, warnings)
@@ -354,9 +374,8 @@ class SiteSensors:
                     measured[(cid, phase)] = sample
                     if sample is None:
                         fresh = False
-                        continue
                     ema = self._circuit_a.setdefault((cid, phase), RiseFirstEma(self._alpha))
-                    ema.update(sample - node_draw.get(phase, 0.0))
+                    self._update_background(ema, (cid, phase), sample, node_draw.get(phase, 0.0))
                 key = f"circuit {cid} current"
                 if fresh:
                     self._circuit_seen_s[key] = now_s

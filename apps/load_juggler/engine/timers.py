@@ -108,6 +108,7 @@ class LoadMemory:
     # (within the grid stale timeout) rather than counting as 0.
     draw_held_a: tuple[float, ...] | None = None
     draw_seen_s: float | None = None
+    measured_a: tuple[float, ...] | None = None  # this cycle's draw as believed (held or None)
     obedience: Obedience = field(default_factory=Obedience)
     # After a measured-overload cut the load stays at or below `guard_cap_a` until this time.
     guard_cap_a: float = 0.0
