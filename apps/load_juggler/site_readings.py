@@ -15,6 +15,7 @@ Pure: no AppDaemon import. The hub hands in a function returning an entity's ful
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,32 +32,37 @@ class Episodes:
     """Lines logged once per episode: `begin` logs while a problem is new, `end` when it is over.
 
     A sensor that reports a wrong unit every 5 s must not fill the log; the user needs the first
-    line, and one more when it works again. `log(line, level)` is the app's logger.
+    line, and one more when it works again. `log(line, level)` is the app's logger. The hub's
+    cycle and the load apps' registration run in different threads: the table has a lock.
     """
 
     def __init__(self, log: Callable[[str, str], None]) -> None:
         self._log = log
+        self._lock = threading.Lock()
         self.active: dict[str, str] = {}
 
     def begin(self, key: str, line: str, level: str = "WARNING") -> bool:
         """Log `line` at `level` unless episode `key` is already open; True when it was new."""
-        if key in self.active:
-            return False
-        self.active[key] = line
+        with self._lock:
+            if key in self.active:
+                return False
+            self.active[key] = line
         self._log(line, level)
         return True
 
     def end(self, key: str, line: str | None = None) -> bool:
         """Close episode `key` (logging `line` at INFO if given); True when one was open."""
-        if self.active.pop(key, None) is None:
-            return False
+        with self._lock:
+            if self.active.pop(key, None) is None:
+                return False
         if line:
             self._log(line, "INFO")
         return True
 
     def keys(self, prefix: str) -> list[str]:
         """The open episodes whose key starts with `prefix`."""
-        return [key for key in self.active if key.startswith(prefix)]
+        with self._lock:
+            return [key for key in self.active if key.startswith(prefix)]
 
 
 class SiteReader:
