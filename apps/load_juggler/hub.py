@@ -9,27 +9,49 @@ Loads find the hub, not the other way round: a load app calls `register_load(sel
 that is reloaded or removed is picked up without restarting the hub. Registration happens in
 the load's thread and the cycle in the hub's: the registry sits behind `self._lock`, and only
 the cycle touches the controller.
+
+The pieces live next to it: `site_readings` reads the site's sensors (units, glitches),
+`site_checks` finds wiring mistakes in the live readings, `load_checks` decides whether a
+registering load fits next to the others, `overload_report` turns measured overloads into one
+episode, and `hub_publish` writes the site's entities.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
 from appdaemon.plugins.hass.hassapi import Hass
 
-from .config import HubConfig, HubConfigError, parse_hub, slugify
-from .engine.control_types import Command, CycleResult, Plant, Readings, SiteStatus
+from .config import HubConfig, HubConfigError, parse_hub
+from .engine.control_types import (
+    Command,
+    CycleResult,
+    LoadState,
+    Plant,
+    Readings,
+    SiteStatus,
+)
 from .engine.controller import Controller
 from .engine.errors import ConfigError
-from .engine.model import SITE_NODE, SITE_PHASES, Load
+from .engine.model import Load
 from .engine.validate import validate
+from .hub_publish import publish_site, status_attributes
+from .load_checks import LoadFacts, rating_warnings, refusal
 from .loads.base import CycleContext, LoadApp, utc_now
-from .loads.entities import EntityPublisher, sensor_attrs, to_float
+from .loads.entities import EntityPublisher, sensor_attrs
+from .overload_report import OVERLOAD_EVENT, OverloadEpisodes
 from .problems import report_config_problems
+from .site_checks import PhantomExport, missing_members
+from .site_readings import Episodes, SiteReader
 
-#: Reasons that say "nothing held this load back" (left out of `binding_constraints`).
-UNCONSTRAINED = frozenset({"max current", "mode off", "not connected", "fits", "load unavailable"})
+#: Load apps get this long (and `MEMBER_CHECK_CYCLES` cycles) to register before a circuit
+#: `members` entry that names none of them is reported.
+MEMBER_CHECK_S = 30.0
+MEMBER_CHECK_CYCLES = 2
+#: Whether this AppDaemon's load adapters take the hub's stale timeout in `CycleContext`.
+_CONTEXT_HAS_STALE = "stale_timeout_s" in {f.name for f in dataclasses.fields(CycleContext)}
 
 
 class Hub(Hass):
@@ -50,6 +72,14 @@ class Hub(Hass):
         self.config: HubConfig | None = None
         self.problems: list[str] = []
         self.prefix = "load_juggler"
+        self._facts: dict[str, LoadFacts] = {}
+        self._episodes = Episodes(lambda line, level: self.log(line, level=level))
+        self._overloads = OverloadEpisodes(self.name)
+        self._cycles = 0
+        self._last_unplaced: set[str] = set()
+        self._voltage_v: float | None = None
+        self._voltage_at_s = 0.0
+        self._started_s = utc_now(self).timestamp()
         try:
             config = parse_hub(self.name, dict(self.args))
             validate(config.site, config.circuits, ())
@@ -66,6 +96,14 @@ class Hub(Hass):
         self._controller = Controller(
             Plant(site=config.site, circuits=config.circuits, loads=(), settings=config.control)
         )
+        self._reader = SiteReader(config, self._full_state, self._episodes)
+        self._phantom = PhantomExport(
+            config.sensors.grid.invert,
+            has_solar=config.sensors.solar_power is not None,
+            has_battery=config.sensors.battery_power is not None,
+        )
+        for warning in config.warnings:
+            self.log(warning, level="WARNING")
         self._warn_if_prefix_taken()
         self.run_every(self.tick, "now", config.period_s)
         site = config.site
@@ -143,17 +181,34 @@ class Hub(Hass):
                 validate(config.site, config.circuits, (spec,))
             except ConfigError as err:
                 reason = f"app '{load.name}': {err}"
+        facts = _facts_of(load, settings)
+        if not reason:
+            with self._lock:
+                others = [f for name, f in self._facts.items() if name in self._loads]
+            reason = refusal(facts, others, config.period_s) or ""
         if reason or spec is None:
-            self.log(f"rejected load: {reason}", level="ERROR")
+            # A refused load asks again every few seconds: log each reason once.
+            for key in self._episodes.keys(f"refused:{load.name}:"):
+                if key != f"refused:{load.name}:{reason}":
+                    self._episodes.end(key)
+            self._episodes.begin(
+                f"refused:{load.name}:{reason}", f"rejected load: {reason}", "ERROR"
+            )
             return False, reason
+        for key in self._episodes.keys(f"refused:{load.name}:"):
+            self._episodes.end(key)
         with self._lock:
             replaced = load.name in self._loads
             self._loads[load.name] = load
             self._specs[load.name] = spec
+            self._facts[load.name] = facts
             self._dirty = True
             count = len(self._loads)
         verb = "re-registered" if replaced else "registered"
         self.log(f"load '{load.name}' {verb} ({count} load(s)); active from the next cycle")
+        if not replaced:
+            for warning in rating_warnings(facts, config, circuit):
+                self.log(warning, level="WARNING")
         return True, ""
 
     def unregister_load(self, load: LoadApp) -> None:
@@ -163,6 +218,7 @@ class Hub(Hass):
                 return
             del self._loads[load.name]
             del self._specs[load.name]
+            self._facts.pop(load.name, None)
             self._dirty = True
             count = len(self._loads)
         self.log(f"load '{load.name}' unregistered ({count} load(s) left)")
@@ -183,9 +239,19 @@ class Hub(Hass):
         config, controller = self.config, self._controller
         if config is None or controller is None:
             return
+        now = utc_now(self)
+        now_s = now.timestamp()
+        self._cycles += 1
+        with self._lock:
+            registered = sorted(self._loads)
+        missing = self._check_members(now_s, registered)
         with self._lock:
             loads = dict(self._loads)
-            specs = tuple(self._specs.values())
+            unplaced = {name for name in loads if missing and self._unplaced(name)}
+            specs = tuple(s for name, s in self._specs.items() if name not in unplaced)
+            if unplaced != self._last_unplaced:
+                self._dirty = True
+            self._last_unplaced = unplaced
             dirty, self._dirty = self._dirty, False
         if dirty:
             plant = Plant(
@@ -195,37 +261,85 @@ class Hub(Hass):
                 controller.replace_plant(plant)
             except ConfigError as err:
                 self.log(f"load set rejected by the controller: {err}", level="ERROR")
-        now = utc_now(self)
-        now_s = now.timestamp()
-        voltage_v = self._read_voltage()
-        ctx = CycleContext(
-            now_s=now_s,
-            now_utc=now,
-            voltage_v=voltage_v or config.site.voltage_v,
-            republish_s=config.republish_s,
+        measured_v = self._reader.voltage()
+        if measured_v is not None:
+            self._voltage_v, self._voltage_at_s = measured_v, now_s
+        elif now_s - self._voltage_at_s >= config.control.sensor_stale_timeout_s:
+            self._voltage_v = None
+        # A voltage reading that drops out keeps the last good one until it is stale: falling
+        # back to the nominal value at once would change every W -> A conversion on a cycle
+        # where nothing else changed.
+        ctx = self._context(now, self._voltage_v or config.site.voltage_v)
+        load_readings = {
+            name: load.reading(ctx) for name, load in loads.items() if name not in unplaced
+        }
+        site = self._reader.read(ctx.voltage_v, measured_v)
+        readings = dataclasses.replace(site, loads=load_readings)
+        hint = self._phantom.update(
+            now_s, readings.grid_a, readings.solar_w, readings.battery_power_w
         )
-        load_readings = {name: load.reading(ctx) for name, load in loads.items()}
-        readings = Readings(
-            grid_a=self._read_grid(ctx.voltage_v),
-            solar_w=self._read_power(config.sensors.solar_power),
-            battery_soc_pct=self._read_number(config.sensors.battery_soc),
-            battery_power_w=self._read_battery_power(),
-            voltage_v=voltage_v,
-            max_import_w=self._read_power(config.sensors.max_import),
-            loads=load_readings,
-        )
+        if hint:
+            self.log(hint, level="WARNING")
         result = controller.step(now_s, readings)
         self.last_result = result
         for name, command in result.commands.items():
-            load = loads.get(name)
-            if load is None:
-                continue
-            try:
-                load.apply(command, ctx)
-            except Exception as err:  # one broken load must not stop the others
-                self.log(f"load '{name}' failed to apply its command: {err}", level="ERROR")
+            self._apply(loads.get(name), name, command, ctx)
+        for name in sorted(unplaced):
+            command = Command(
+                load_id=name,
+                current_a=0.0,
+                on=False,
+                write=True,
+                state=LoadState.OFF,
+                reason="not placed: a circuit's members name a load app that is not registered",
+            )
+            self._apply(loads.get(name), name, command, ctx)
         self._log_cycle(result, readings)
+        self._report_overloads(result, now_s)
         self._publish(result, now_s)
+
+    def _context(self, now: Any, voltage_v: float) -> CycleContext:
+        assert self.config is not None
+        extra: dict[str, Any] = {}
+        if _CONTEXT_HAS_STALE:
+            extra["stale_timeout_s"] = self.config.control.grid_stale_timeout_s
+        return CycleContext(
+            now_s=now.timestamp(),
+            now_utc=now,
+            voltage_v=voltage_v,
+            republish_s=self.config.republish_s,
+            **extra,
+        )
+
+    def _apply(self, load: LoadApp | None, name: str, command: Command, ctx: CycleContext) -> None:
+        if load is None:
+            return
+        try:
+            load.apply(command, ctx)
+        except Exception as err:  # one broken load must not stop the others
+            self.log(f"load '{name}' failed to apply its command: {err}", level="ERROR")
+
+    def _unplaced(self, name: str) -> bool:
+        """A load with no circuit of its own and listed in no members: it may be the one a
+        misspelt members entry meant, so it must not be fed as if under the main breaker alone.
+        Caller holds the lock."""
+        spec = self._specs.get(name)
+        return spec is not None and spec.circuit is None
+
+    def _check_members(self, now_s: float, registered: list[str]) -> bool:
+        """Whether some circuit member names no registered load; ERROR once loads had time."""
+        assert self.config is not None
+        missing = missing_members(self.config.members, registered)
+        due = self._cycles > MEMBER_CHECK_CYCLES and now_s - self._started_s >= MEMBER_CHECK_S
+        names = {f"member:{m.circuit}:{m.name}" for m in missing}
+        for key in self._episodes.keys("member:"):
+            if key not in names:
+                _, circuit, name = key.split(":", 2)
+                self._episodes.end(key, f"circuit '{circuit}' member '{name}' has registered")
+        if due:
+            for m in missing:
+                self._episodes.begin(f"member:{m.circuit}:{m.name}", m.line(self.name), "ERROR")
+        return bool(missing)
 
     # -- reading the site
 
@@ -236,56 +350,17 @@ class Hub(Hass):
             return None
         return full if isinstance(full, dict) else None
 
-    def _read_number(self, entity_id: str | None) -> float | None:
-        if not entity_id:
-            return None
-        full = self._full_state(entity_id)
-        return None if full is None else to_float(full.get("state"))
-
-    def _read_power(self, entity_id: str | None) -> float | None:
-        """A power sensor in W; kW (by `unit_of_measurement`) is converted."""
-        if not entity_id:
-            return None
-        full = self._full_state(entity_id)
-        if full is None:
-            return None
-        return _watts(to_float(full.get("state")), full)
-
-    def _read_battery_power(self) -> float | None:
-        """Battery power, + = charging (engine convention); `battery_power_invert` flips it."""
-        assert self.config is not None
-        sensors = self.config.sensors
-        value = self._read_power(sensors.battery_power)
-        if value is None:
-            return None
-        return -value if sensors.battery_power_invert else value
-
-    def _read_voltage(self) -> float | None:
-        assert self.config is not None
-        volts = self._read_number(self.config.sensors.voltage)
-        return volts if volts is not None and 100.0 <= volts <= 480.0 else None
-
-    def _read_grid(self, voltage_v: float) -> tuple[float | None, ...] | None:
-        """Signed grid current per site phase (A, + = import); None per phase when unavailable."""
-        assert self.config is not None
-        grid = self.config.sensors.grid
-        values: list[float | None] = []
-        if grid.attributes:
-            full = self._full_state(grid.entities[0])
-            attrs = (full or {}).get("attributes") or {}
-            for name in grid.attributes:
-                raw = to_float(attrs.get(name))
-                values.append(_watts(raw, full) if grid.unit == "W" else raw)
-        else:
-            for entity_id in grid.entities:
-                full = self._full_state(entity_id)
-                raw = None if full is None else to_float(full.get("state"))
-                values.append(_watts(raw, full) if grid.unit == "W" else raw)
-        if grid.unit == "W":
-            values = [None if v is None else v / voltage_v for v in values]
-        if grid.invert:
-            values = [None if v is None else -v for v in values]
-        return tuple(None if v is None else round(v, 3) for v in values)
+    def _report_overloads(self, result: CycleResult, now_s: float) -> None:
+        for warning in result.warnings:
+            self.log(warning, level="WARNING")
+        news = self._overloads.update(now_s, result.overloads)
+        if news.line:
+            self.log(news.line, level=news.level)
+        if news.event is not None:
+            try:
+                self.fire_event(OVERLOAD_EVENT, **news.event)
+            except Exception as err:
+                self.log(f"could not fire {OVERLOAD_EVENT}: {err}", level="WARNING")
 
     # -- logging and entities
 
@@ -329,132 +404,11 @@ class Hub(Hass):
 
     def _publish(self, result: CycleResult, now_s: float) -> None:
         assert self.config is not None
-        site = self.config.site
-        phases = SITE_PHASES[: site.phases]
-        decision = result.decision
-        allocation = {
-            name: {
-                "current_a": round(cmd.current_a, 2) if cmd.on else 0.0,
-                "on": cmd.on,
-                "state": cmd.state.value,
-                "reason": cmd.reason,
-            }
-            for name, cmd in sorted(result.commands.items())
-        }
-        limits: dict[str, str] = {}
-        if decision is not None:
-            limits = {name: alloc.reason for name, alloc in sorted(decision.loads.items())}
-        binding = sorted({r for r in limits.values() if r not in UNCONSTRAINED})
-        extra: dict[str, Any] = {
-            "allocation": allocation,
-            "limits": limits,
-            "binding_constraints": binding,
-            "loads": sorted(allocation),
-        }
-        if decision is not None:
-            extra["import_w"] = round(decision.import_w)
-            extra["background_a"] = [round(a, 2) for a in decision.background_a]
-        if result.messages:
-            extra["last_message"] = result.messages[-1]
-        self._publish_status(result.status.value, now_s, extra)
-        if decision is None:
-            return
-        self._publisher.publish(
-            self.entity_id("solar_surplus"),
-            round(decision.surplus_w),
-            sensor_attrs("Load Juggler solar surplus", "W", "power", icon="mdi:solar-power"),
-            now_s,
-        )
-        commanded = self._commanded_by_node(result.commands)
-        for i, phase in enumerate(phases):
-            p = phase.lower()
-            available = site.main_breaker_a - decision.background_a[i]
-            self._publisher.publish(
-                self.entity_id(f"available_current_phase_{p}"),
-                round(available, 2),
-                sensor_attrs(
-                    f"Load Juggler available current phase {phase}",
-                    "A",
-                    "current",
-                    limit_a=site.main_breaker_a,
-                ),
-                now_s,
-            )
-            used = commanded[SITE_NODE][phase]
-            self._publisher.publish(
-                self.entity_id(f"headroom_phase_{p}"),
-                round(available - used, 2),
-                sensor_attrs(
-                    f"Load Juggler headroom phase {phase}",
-                    "A",
-                    "current",
-                    limit_a=site.main_breaker_a,
-                    managed_a=round(used, 2),
-                    background_a=round(decision.background_a[i], 2),
-                ),
-                now_s,
-            )
-        for circuit in self.config.circuits:
-            base = f"circuit_{slugify(circuit.id)}_"
-            label = f"Load Juggler circuit {circuit.id}"
-            node = decision.nodes.get(circuit.id)
-            for phase in phases:
-                p = phase.lower()
-                used = commanded[circuit.id][phase]
-                self._publisher.publish(
-                    self.entity_id(f"{base}allocated_phase_{p}"),
-                    round(used, 2),
-                    sensor_attrs(
-                        f"{label} allocated phase {phase}",
-                        "A",
-                        "current",
-                        limit_a=circuit.limit_a,
-                        max_power_w=circuit.max_power_w,
-                        engine_power_w=None if node is None else round(node.power_w),
-                    ),
-                    now_s,
-                )
-                if circuit.limit_a is not None:
-                    self._publisher.publish(
-                        self.entity_id(f"{base}headroom_phase_{p}"),
-                        round(circuit.limit_a - used, 2),
-                        sensor_attrs(
-                            f"{label} headroom phase {phase}",
-                            "A",
-                            "current",
-                            limit_a=circuit.limit_a,
-                        ),
-                        now_s,
-                    )
-
-    def _commanded_by_node(self, commands: dict[str, Command]) -> dict[str, dict[str, float]]:
-        """Commanded current per site phase of the site and of every circuit (with ancestors)."""
-        assert self.config is not None
-        phases = SITE_PHASES[: self.config.site.phases]
-        parents = {c.id: c.parent for c in self.config.circuits}
-        totals = {node: dict.fromkeys(phases, 0.0) for node in (SITE_NODE, *parents)}
         with self._lock:
             specs = dict(self._specs)
-        for name, cmd in commands.items():
-            spec = specs.get(name)
-            if spec is None or not cmd.on:
-                continue
-            nodes, node = [SITE_NODE], spec.circuit
-            while node is not None and node in parents and node not in nodes:
-                nodes.append(node)
-                node = parents[node]
-            for node_id in nodes:
-                for phase in spec.site_phases:
-                    if phase in totals[node_id]:
-                        totals[node_id][phase] += cmd.current_a
-        return totals
-
-
-def _watts(value: float | None, full: dict[str, Any] | None) -> float | None:
-    if value is None:
-        return None
-    unit = str(((full or {}).get("attributes") or {}).get("unit_of_measurement") or "W")
-    return value * 1000.0 if unit.lower() == "kw" else value
+        extra = status_attributes(result)
+        self._publish_status(result.status.value, now_s, extra)
+        publish_site(self._publisher, self.entity_id, self.config, result, specs, now_s)
 
 
 def _fmt(value: Any) -> str:
@@ -471,3 +425,28 @@ def _summary(commands: dict[str, Command]) -> str:
         value = f"{cmd.current_a:g} A" if cmd.on else "off"
         parts.append(f"{name} {value} {cmd.state.value} ({cmd.reason})")
     return "; ".join(parts)
+
+
+def _facts_of(load: LoadApp, settings: Any) -> LoadFacts:
+    """What the registration checks compare: the device an app drives and a charger's timing."""
+    ocpp = getattr(load, "ocpp", None)
+    switch = getattr(load, "switch_cfg", None)
+    if ocpp is not None:
+        return LoadFacts(
+            name=load.name,
+            settings=settings,
+            device=f"charger '{ocpp.charger}' connector {ocpp.conn_id}",
+            device_key="charger",
+            device_value=ocpp.charger,
+            validity_s=ocpp.validity_s,
+            refresh_s=ocpp.refresh_s,
+        )
+    if switch is not None:
+        return LoadFacts(
+            name=load.name,
+            settings=settings,
+            device=f"switch {switch.switch}",
+            device_key="switch",
+            device_value=switch.switch,
+        )
+    return LoadFacts(name=load.name, settings=settings)

@@ -75,8 +75,9 @@ def test_hub_reports_every_problem_once() -> None:
         "circuit only; 'evse1' is also in 'garage'",
         "app 'lj_hub': key 'control.smoothing_alpha' = 2 is invalid: must be a number > 0 and <= 1",
         "app 'lj_hub': key 'control.deadband' = 1 is invalid: unknown key; did you mean "
-        "'deadband_a'? allowed: deadband_a, grid_stale_timeout_s, min_off_s, min_on_s, "
-        "pause_budget, ramp_up_a_per_s, smoothing_alpha, start_delay_s, stop_delay_s",
+        "'deadband_a'? allowed: deadband_a, draw_tolerance_a, grid_stale_timeout_s, min_off_s, "
+        "min_on_s, overload_grace_s, pause_budget, ramp_up_a_per_s, sensor_stale_timeout_s, "
+        "smoothing_alpha, start_delay_s, stop_delay_s",
         "app 'lj_hub': key 'sensors.grid_current' = ['sensor.a', 'sensor.b'] is invalid: must be "
         "one entity id or a list of 1 or 3 entity ids",
         "app 'lj_hub': key 'sensors.battery_soc' = 'sensor.soc' is invalid: needs a battery: "

@@ -54,3 +54,10 @@ def test_example_house_is_balanced(
     assert published(hass_mocks, "sensor.load_juggler_boiler_state")[0] == "off"
     assert published(hass_mocks, "sensor.load_juggler_evse_right_state")[1]["mode"] == "continuous"
     assert calls(hass_mocks, "switch/turn_on") == []
+    time_travel.fast_forward(60).seconds()  # past the members check and every start-up note
+    problems = [
+        str(c.args[0])
+        for c in hass_mocks.hass_functions["log"].call_args_list
+        if c.kwargs.get("level") in ("WARNING", "ERROR")
+    ]
+    assert problems == []

@@ -12,6 +12,7 @@ from lj_support import (
     HUB_ARGS,
     START,
     calls,
+    logs,
     published,
     quiet_site_with_charger,
     set_charger,
@@ -84,9 +85,12 @@ def test_grid_power_per_phase_is_divided_by_the_measured_voltage(
     time_travel.fast_forward(5).seconds()
     assert hub.last_result.snapshot.grid_a == (2.0, 10.0, -5.0)  # W / 240 V, not / 230 V
 
-    # An implausible voltage reading falls back to site.voltage (230 V).
+    # An implausible voltage reading keeps the last good one until it is stale
+    # (control.sensor_stale_timeout_s, 300 s), then falls back to site.voltage (230 V).
     given_that.state_of("sensor.grid_voltage").is_set_to("0")
-    time_travel.fast_forward(5).seconds()
+    time_travel.fast_forward(290).seconds()
+    assert hub.last_result.snapshot.grid_a == (2.0, 10.0, -5.0)
+    time_travel.fast_forward(10).seconds()
     assert hub.last_result.snapshot.grid_a == pytest.approx(
         (480 / 230, 2400 / 230, -1200 / 230), abs=0.001
     )
@@ -172,3 +176,25 @@ def test_published_sensors_carry_what_ha_needs(
         assert attrs["friendly_name"] and attrs["device_class"] == "enum", entity_id
         assert "unit_of_measurement" not in attrs and "state_class" not in attrs, entity_id
     assert published(hass_mocks, "sensor.load_juggler_evse1_reason")[1]["friendly_name"]
+
+
+def test_a_grid_entity_in_a_wrong_unit_is_refused_once_and_goes_stale(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    quiet_site_with_charger(given_that)
+    hub = ad(Hub, "lj_hub", **hub_args())
+    ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1")
+    time_travel.fast_forward(5).seconds()
+    given_that.state_of("sensor.grid_l2").is_set_to("2", {"unit_of_measurement": "kWh"})
+    time_travel.fast_forward(30).seconds()
+    assert hub.last_result.status.value == "ok"  # held within grid_stale_timeout_s
+    time_travel.fast_forward(35).seconds()
+    assert published(hass_mocks, "sensor.load_juggler_status")[0] == "grid_stale"
+    assert logs(hass_mocks, "sensor.grid_l2 reports", "WARNING") == [
+        "sensor.grid_l2 reports unit 'kWh', which is not a current or a power (A, mA, W, kW or "
+        "MW); its value is ignored until the unit is fixed"
+    ]
+    given_that.state_of("sensor.grid_l2").is_set_to("2.3", {"unit_of_measurement": "kW"})
+    time_travel.fast_forward(5).seconds()
+    assert hub.last_result.snapshot.grid_a[1] == 10.0  # 2300 W / 230 V
+    assert logs(hass_mocks, "sensor.grid_l2 reports a usable unit again ('kW')", "INFO")

@@ -5,13 +5,15 @@ Pure: no AppDaemon import, so it is unit-tested directly and reusable by other f
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
 from ..engine.model import BatteryConfig, Circuit, InverterLimits, Site, Strategy
+from ..engine.plausible import VOLTAGE_RANGE_LOW_V, VOLTAGE_RANGE_V
 from .reader import APPDAEMON_KEYS, ArgReader
 
 
@@ -20,14 +22,29 @@ class GridSensors:
     """Where the per-phase grid reading comes from.
 
     `entities` holds one entity per site phase, or one entity whose `attributes` carry the phases.
-    `unit` "A" is a current per phase; "W" a power per phase, converted with the phase voltage.
-    Positive means import unless `invert`.
+    `unit` is what an entity without `unit_of_measurement` is read in: "A" (`grid_current`) or
+    "W" (`grid_power`); an entity's own unit wins (A, mA, or W/kW/MW per phase, converted with
+    the phase voltage). Positive means import unless `invert`.
     """
 
     entities: tuple[str, ...]
     attributes: tuple[str, ...] | None
     unit: str
     invert: bool = False
+
+
+@dataclass(frozen=True)
+class CircuitMeter:
+    """A circuit's own meter, read each cycle into `Readings.circuit_a` / `circuit_power_w`.
+
+    `current` holds one entity per site phase, or one entity whose `current_attributes` carry
+    the phases (A, mA, or W/kW/MW per phase converted with the phase voltage); `power` one
+    entity with the circuit's total power (W/kW/MW). Either may be None.
+    """
+
+    current: tuple[str, ...] | None = None
+    current_attributes: tuple[str, ...] | None = None
+    power: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,9 @@ class HubConfig:
     sensors: SensorConfig
     entity_prefix: str = "load_juggler"
     republish_s: float = 60.0
+    meters: dict[str, CircuitMeter] = field(default_factory=dict)
+    #: Values that parse but are probably a mistake (kW given as W...): logged at WARNING.
+    warnings: tuple[str, ...] = ()
 
 
 class HubConfigError(Exception):
@@ -65,6 +85,12 @@ class HubConfigError(Exception):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))
 
+
+#: Plausible nominal phase voltages (line to neutral): 230 V grids and 120 V grids, the same
+#: ranges the controller accepts from a voltage sensor.
+VOLTAGE_RANGES_V: tuple[tuple[float, float], ...] = (VOLTAGE_RANGE_V, VOLTAGE_RANGE_LOW_V)
+#: A site import cap below this many watts was almost certainly written in kW.
+IMPLAUSIBLE_IMPORT_W = 100.0
 
 HUB_DEFAULTS: dict[str, Any] = {
     "period_s": 5.0,
@@ -82,12 +108,18 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
     battery = _parse_battery(r)
     inverter = _parse_inverter(r)
     site = _parse_site(r, battery, inverter)
-    circuits, members = _parse_circuits(r, site.phases)
-    control = _parse_control(r)
+    circuits, members, meters = _parse_circuits(r, site.phases)
+    control = _parse_control(r, period_s or HUB_DEFAULTS["period_s"])
     sensors = _parse_sensors(r, site.phases, has_battery=battery is not None)
     r.finish()
     if r.errors:
         raise HubConfigError(r.errors)
+    warnings: list[str] = []
+    if site.max_import_w is not None and site.max_import_w < IMPLAUSIBLE_IMPORT_W:
+        warnings.append(
+            f"app '{name}': key 'site.max_import_w' = {site.max_import_w:g} W is implausibly "
+            f"small (kW given as W?): did you mean {site.max_import_w * 1000:g} W?"
+        )
     return HubConfig(
         name=name,
         period_s=float(period_s or 5.0),
@@ -98,7 +130,17 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
         sensors=sensors,
         entity_prefix=prefix or "load_juggler",
         republish_s=float(republish_s if republish_s is not None else 60.0),
+        meters=meters,
+        warnings=tuple(warnings),
     )
+
+
+def _voltage_hint(volts: float) -> str:
+    """'did you mean 230?' for a line-to-line value (400 -> 231 -> 230, 415 -> 240)."""
+    phase_v = volts / math.sqrt(3)
+    if any(abs(phase_v - nominal) <= 0.1 * nominal for nominal in (230.0, 120.0)):
+        return f"; did you mean {round(phase_v / 10) * 10:g}? (phase to neutral, not line to line)"
+    return ""
 
 
 def _parse_site(
@@ -106,7 +148,15 @@ def _parse_site(
 ) -> Site:
     s = r.section("site")
     phases = s.integer("phases", 3, choices=(1, 3))
-    voltage = s.number("voltage", 230.0, minimum=100, maximum=480)
+    voltage = s.number("voltage", 230.0, above=0)
+    if voltage is not None and not any(lo <= voltage <= hi for lo, hi in VOLTAGE_RANGES_V):
+        s.error(
+            "voltage",
+            s.raw("voltage"),
+            "must be the nominal phase-to-neutral voltage: 180..260 (230 V grids) or "
+            f"90..140 (120 V grids){_voltage_hint(voltage)}",
+        )
+        voltage = 230.0
     breaker = s.number("main_breaker_a", None, above=0, maximum=1000, required=True)
     max_import = s.number("max_import_w", None, above=0)
     distribution = s.choice("distribution", "priority", [m.value for m in Strategy])
@@ -168,10 +218,11 @@ def _parse_inverter(r: ArgReader) -> InverterLimits | None:
 
 def _parse_circuits(
     r: ArgReader, site_phases: int
-) -> tuple[tuple[Circuit, ...], dict[str, tuple[str, ...]]]:
+) -> tuple[tuple[Circuit, ...], dict[str, tuple[str, ...]], dict[str, CircuitMeter]]:
     section = r.section("circuits")
     circuits: list[Circuit] = []
     members: dict[str, tuple[str, ...]] = {}
+    meters: dict[str, CircuitMeter] = {}
     for cid in list(section.args):
         c = section.section(str(cid))
         if not isinstance(cid, str) or not cid.strip() or cid == "site":
@@ -181,7 +232,15 @@ def _parse_circuits(
         power = c.number("max_power_w", None, above=0)
         parent = c.string("parent", None)
         listed = c.names("members")
+        current, attributes = _phase_entities(
+            c, "current_sensor", "current_phase_attributes", site_phases
+        )
+        power_sensor = c.entity("power_sensor")
         c.finish()
+        if current or power_sensor:
+            meters[cid] = CircuitMeter(
+                current=current, current_attributes=attributes, power=power_sensor
+            )
         if limit is None and power is None:
             section.error(cid, dict(c.args), "a circuit needs limit_a and/or max_power_w")
         circuits.append(Circuit(id=cid, parent=parent, limit_a=limit, max_power_w=power))
@@ -222,17 +281,51 @@ def _parse_circuits(
         Circuit(id=c.id, parent=parents[c.id], limit_a=c.limit_a, max_power_w=c.max_power_w)
         for c in circuits
     )
-    return fixed, members
+    return fixed, members, meters
 
 
-def _parse_control(r: ArgReader) -> ControlSettings:
+def _phase_entities(
+    s: ArgReader, key: str, attrs_key: str, phases: int
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """One entity per site phase, or one entity with per-phase attributes; wiring slips refused.
+
+    Copy-paste mistakes read as a healthy meter while one phase goes unwatched: the same entity
+    for two phases, the same attribute for two phases, or a list of entities and attribute names
+    at once (which would silently read the first entity's attributes only).
+    """
+    entities = s.entities(key, lengths=(1, phases), domains=None)
+    attrs = s.names(attrs_key, length=phases)
+    if entities and len(set(entities)) != len(entities):
+        twice = next(e for e in entities if entities.count(e) > 1)
+        s.error(key, list(entities), f"lists {twice} for two phases; give one entity per phase")
+    if attrs and len(set(attrs)) != len(attrs):
+        twice = next(a for a in attrs if attrs.count(a) > 1)
+        s.error(
+            attrs_key, list(attrs), f"names attribute '{twice}' for two phases; give one per phase"
+        )
+    if entities and attrs is not None and len(entities) > 1:
+        s.error(
+            attrs_key,
+            list(attrs),
+            f"goes with one entity in {s.key(key)}, not {len(entities)}: give one entity per "
+            "phase, or one entity with per-phase attributes",
+        )
+    if not entities:
+        if attrs is not None and not s.errors_for(key):
+            s.error(attrs_key, list(attrs), f"names attributes of {s.key(key)}, which is not given")
+        return None, None
+    if (len(entities) == 1 and phases > 1) or attrs is not None:
+        return entities, attrs or ("L1", "L2", "L3")[:phases]
+    return entities, None
+
+
+def _parse_control(r: ArgReader, period_s: float) -> ControlSettings:
     c = r.section("control")
     d = ControlSettings()
+    grace = c.number("overload_grace_s", d.overload_grace_s, minimum=0)
     settings = ControlSettings(
         smoothing_alpha=_num(c.number("smoothing_alpha", d.smoothing_alpha, above=0, maximum=1)),
-        grid_stale_timeout_s=_num(
-            c.number("grid_stale_timeout_s", d.grid_stale_timeout_s, minimum=0)
-        ),
+        grid_stale_timeout_s=_stale(c, "grid_stale_timeout_s", d.grid_stale_timeout_s, period_s),
         ramp_up_a_per_s=_num(c.number("ramp_up_a_per_s", d.ramp_up_a_per_s, above=0)),
         start_delay_s=_num(c.number("start_delay_s", d.start_delay_s, minimum=0)),
         stop_delay_s=_num(c.number("stop_delay_s", d.stop_delay_s, minimum=0)),
@@ -240,9 +333,28 @@ def _parse_control(r: ArgReader) -> ControlSettings:
         min_off_s=_num(c.number("min_off_s", d.min_off_s, minimum=0)),
         pause_budget=int(c.integer("pause_budget", d.pause_budget, minimum=0) or 0),
         deadband_a=_num(c.number("deadband_a", d.deadband_a, minimum=0)),
+        overload_grace_s=grace,
+        sensor_stale_timeout_s=_stale(
+            c, "sensor_stale_timeout_s", d.sensor_stale_timeout_s, period_s
+        ),
+        draw_tolerance_a=_num(c.number("draw_tolerance_a", d.draw_tolerance_a, minimum=0)),
     )
     c.finish()
     return settings
+
+
+def _stale(c: ArgReader, key: str, default: float, period_s: float) -> float:
+    """A staleness timeout: shorter than one cycle, every reading would count as stale.
+
+    Left out, it is the default or, with a long `period_s`, two cycles (one missed reading).
+    """
+    if not c.has(key):
+        return max(default, 2 * period_s)
+    value = _num(c.number(key, default, minimum=0))
+    if value < period_s:
+        c.error(key, c.raw(key), f"must be >= period_s ({period_s:g} s): one cycle at least")
+        return default
+    return value
 
 
 def _num(value: float | None) -> float:
@@ -251,24 +363,22 @@ def _num(value: float | None) -> float:
 
 def _parse_sensors(r: ArgReader, phases: int, *, has_battery: bool) -> SensorConfig:
     s = r.section("sensors")
-    current = s.entities("grid_current", lengths=(1, phases), domains=None)
-    power = s.entities("grid_power", lengths=(1, phases), domains=None)
-    attrs = s.names("grid_phase_attributes", length=phases)
+    both = s.has("grid_current") and s.has("grid_power")
+    key = "grid_power" if s.has("grid_power") and not both else "grid_current"
+    entities, attributes = _phase_entities(s, key, "grid_phase_attributes", phases)
     invert = s.boolean("grid_invert", False)
-    if current and power:
+    if both:
+        power = s.entities("grid_power", lengths=(1, phases), domains=None) or ()
         s.error("grid_power", list(power), "give grid_current or grid_power, not both")
-    elif not current and not power and not s.errors_for("grid_current", "grid_power"):
+    elif not entities and not s.errors_for("grid_current", "grid_power"):
         s.error(
             "grid_current",
             None,
             f"required: {phases} entity ids (one per phase, A) or one entity with "
             "L1/L2/L3 attributes; or use grid_power (W)",
         )
-    entities = current or power or ()
-    if (len(entities) == 1 and phases > 1) or attrs is not None:
-        attributes = attrs or ("L1", "L2", "L3")[:phases]
-    else:
-        attributes = None
+    entities = entities or ()
+    current = key == "grid_current"
     grid = GridSensors(
         entities=entities, attributes=attributes, unit="A" if current else "W", invert=invert
     )

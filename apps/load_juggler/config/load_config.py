@@ -8,6 +8,7 @@ integration names them (`sensor.<cpid>_current_import`, multi-connector
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +29,14 @@ MODE_OPTIONS: tuple[str, ...] = tuple(MODE_WORDS.values())
 
 
 def parse_mode(value: Any) -> Mode | None:
-    """'Solar Priority', 'solar_priority', 'solar-priority' -> Mode.SOLAR_PRIORITY; else None."""
+    """'Solar Priority', 'solar_priority', 'solar-priority' -> Mode.SOLAR_PRIORITY; else None.
+
+    YAML reads an unquoted `mode: off` as false: that is `off`.
+    """
     if isinstance(value, Mode):
         return value
+    if value is False:
+        return Mode.OFF
     if not isinstance(value, str):
         return None
     key = re.sub(r"[\s\-]+", "_", value.strip().lower())
@@ -41,8 +47,9 @@ def parse_mode(value: Any) -> Mode | None:
 
 
 def slugify(text: str) -> str:
-    """Entity-id part from a name, like HA's slugify for plain ASCII names."""
-    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9]", "_", text.lower())).strip("_")
+    """Entity-id part from a name, like HA's slugify: accents folded (`wärme` -> `warme`)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9]", "_", folded.lower())).strip("_")
 
 
 class LoadConfigError(Exception):

@@ -44,6 +44,25 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _as_float(value: Any) -> float | None:
+    """A finite number from a YAML value: 25, 25.0, "25", "1.0" and "5e3" alike.
+
+    YAML 1.1 (PyYAML, AppDaemon) reads `5e3` (no dot) and quoted numbers as strings; they are
+    accepted the same way everywhere so one spelling does not work for one key and not another.
+    Booleans are not numbers.
+    """
+    if _is_number(value):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
 class ArgReader:
     """Reads typed values from a mapping; records problems under `item` with a dotted key path."""
 
@@ -127,15 +146,8 @@ class ArgReader:
                 self.error(key, None, "required: a number")
             return default
         value = self.args[key]
-        number: float | None = None
-        if _is_number(value):
-            number = float(value)
-        elif isinstance(value, str):
-            try:
-                number = float(value)
-            except ValueError:
-                number = None
-        if number is None or not math.isfinite(number):
+        number = _as_float(value)
+        if number is None:
             self.error(key, value, "must be a number")
             return default
         bounds = []
@@ -169,12 +181,11 @@ class ArgReader:
                 self.error(key, None, "required: a whole number")
             return default
         value = self.args[key]
-        whole = _is_number(value) and float(value).is_integer()
-        if whole or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-            number = int(value)
-        else:
+        number_f = _as_float(value)
+        if number_f is None or not number_f.is_integer():
             self.error(key, value, "must be a whole number")
             return default
+        number = int(number_f)
         if choices is not None and number not in choices:
             self.error(key, value, "must be one of " + ", ".join(str(c) for c in choices))
             return default
