@@ -222,11 +222,12 @@ class LoadApp(Hass):
             republish_s=last_ctx.republish_s if last_ctx else 60.0,
             stale_timeout_s=timeout_s,
         )
+        try:
+            # Outside the apply lock: a slow charger call here must not hold up the hub's cycle.
+            self.device_tick(ctx)
+        except Exception as err:
+            self.service_failed("device upkeep", f"{type(err).__name__}: {err}")
         with self._apply_lock:
-            try:
-                self.device_tick(ctx)
-            except Exception as err:
-                self.service_failed("device upkeep", f"{type(err).__name__}: {err}")
             silent_s = now_s - last_s
             with self._lock:
                 hub_spoke = self._last_command_s != last_s

@@ -380,7 +380,10 @@ class OcppCharger(LoadApp):
 
     def _ensure_failsafe(self, ctx: CycleContext) -> None:
         """Install the fail-safe base profile at start, after a reconnect, every hour, and
-        when what it must say changes (unit learned, W for more phases)."""
+        when what it must say changes (unit learned, W for more phases).
+
+        Called from `device_tick` only, i.e. from this app's thread alone, so the `_failsafe_*`
+        fields have one writer; the hub's thread may send our limit profile meanwhile."""
         with self._lock:
             key = self._failsafe_wanted_key()
             due = (
