@@ -752,7 +752,14 @@ def test_without_a_hub_ever_a_car_that_does_not_draw_gets_0_a(
     assert limit_calls(hass_mocks) == []
     time_travel.fast_forward(5).seconds()
     assert cp.last_sent_a == 0.0
-    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[0] == "no_hub"
+    state, attrs = published(hass_mocks, "sensor.load_juggler_evse1_state")
+    assert state == "no_hub"
+    # The reason carries what registration found out.
+    assert attrs["reason"].endswith(
+        "hub app 'lj_hub' is not running (yet); waiting for it. "
+        "Add 'dependencies: [lj_hub]' to this app to start it after "
+        "the hub"
+    )
 
 
 def test_stale_timeout_comes_from_the_last_cycle_context(

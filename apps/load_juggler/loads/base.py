@@ -237,6 +237,8 @@ class LoadApp(Hass):
                 f"no command from hub '{self.settings.hub}' for {silent_s:.0f} s "
                 f"(limit {timeout_s:g} s): hub stopped, reloading or misconfigured"
             )
+            if self._hub_state_note:  # what registration found out: not running, refused...
+                reason = f"{reason}; {self._hub_state_note}"
             command = self.safe_command(ctx, reason)
             if not on_own:
                 with self._lock:
