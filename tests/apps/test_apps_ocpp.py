@@ -411,15 +411,16 @@ def sent_limits(hass_mocks: Any) -> list[float]:
     ]
 
 
+@pytest.mark.parametrize("lost", ["unknown", "unavailable"])
 def test_current_import_unknown_for_30_s_does_not_cut_the_car(
-    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any, lost: str
 ) -> None:
     """One lost MeterValues used to make the car's draw unknown: its 15 A then counted as house
     load (25 A background), the car was cut to 0 A and kept off by min_off_s for 180 s."""
     car_at_max_behind_breaker(ad, given_that, time_travel)
     before = len(sent_limits(hass_mocks))
     # The integration's sensor goes unknown (no L1/L2/L3 attributes); the car keeps drawing.
-    given_that.state_of("sensor.cp1_current_import").is_set_to("unknown", {})
+    given_that.state_of("sensor.cp1_current_import").is_set_to(lost, {})
     time_travel.fast_forward(30).seconds()
     set_charger(given_that, "cp1", "Charging", (15.0, 15.0, 15.0), transaction_id="7")
     time_travel.fast_forward(30).seconds()
