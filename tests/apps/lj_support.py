@@ -79,6 +79,22 @@ def calls(hass_mocks: Any, service: str) -> list[dict[str, Any]]:
     ]
 
 
+def is_failsafe(call: dict[str, Any]) -> bool:
+    """A fail-safe base profile: the persistent one, without a schedule duration."""
+    profile = call.get("custom_profile") or {}
+    return "duration" not in (profile.get("chargingSchedule") or {})
+
+
+def limit_calls(hass_mocks: Any) -> list[dict[str, Any]]:
+    """ocpp/set_charge_rate calls carrying our expiring limit profile (fail-safe ones left out)."""
+    return [c for c in calls(hass_mocks, "ocpp/set_charge_rate") if not is_failsafe(c)]
+
+
+def failsafe_calls(hass_mocks: Any) -> list[dict[str, Any]]:
+    """ocpp/set_charge_rate calls that install the persistent fail-safe base profile."""
+    return [c for c in calls(hass_mocks, "ocpp/set_charge_rate") if is_failsafe(c)]
+
+
 def published(hass_mocks: Any, entity_id: str) -> tuple[Any, dict[str, Any]]:
     """(state, attributes) of the last set_state of `entity_id`; AssertionError if never set."""
     for c in reversed(hass_mocks.hass_functions["set_state"].call_args_list):

@@ -11,6 +11,7 @@ from lj_support import (
     START,
     calls,
     fire_state,
+    limit_calls,
     logs,
     published,
     set_charger,
@@ -29,7 +30,7 @@ SERVICE = "ocpp/set_charge_rate"
 def limits(hass_mocks: Any, devid: str | None = None) -> list[float]:
     return [
         c["custom_profile"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
-        for c in calls(hass_mocks, SERVICE)
+        for c in limit_calls(hass_mocks)
         if devid is None or c["devid"] == devid
     ]
 
@@ -201,7 +202,7 @@ def test_bad_hub_config_allocates_nothing_and_says_why(
         c for c in hass_mocks.hass_functions["run_every"].call_args_list if c.args[0] == hub.tick
     ]
     assert tick_timers == []
-    assert calls(hass_mocks, SERVICE) == []
+    assert limit_calls(hass_mocks) == []
     state, attrs = published(hass_mocks, "sensor.load_juggler_status")
     assert state == "error"
     assert attrs["reason"] == errors[0]
@@ -223,7 +224,8 @@ def test_bad_load_app_fails_alone(
         "solar_priority, solar_only, excess, off",
         "app 'evse_bad': key 'min_a' = 0 is invalid: must be a number > 0 and <= 80",
         "app 'evse_bad': key 'max_amps' = 16 is invalid: unknown key; did you mean 'max_a'? "
-        "allowed: charger, circuit, conn_id, connectors, devid, entities, fix_mode_options, hub, "
+        "allowed: charger, circuit, conn_id, connectors, devid, entities, failsafe_a, "
+        "failsafe_profile_id, fix_mode_options, hub, "
         "idle_power_w, idle_timeout_s, max_a, min_a, mode, mode_select, phase_map, phases, "
         "priority, profile_id, profile_validity, rate_unit, refresh_s, stack_level, validity_s",
     ]

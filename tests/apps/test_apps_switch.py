@@ -6,9 +6,10 @@ import copy
 from typing import Any
 
 import pytest
-from lj_support import HUB_ARGS, START, calls, published, set_grid, set_solar
+from lj_support import HUB_ARGS, START, calls, logs, published, set_grid, set_solar
 
 from load_juggler.hub import Hub
+from load_juggler.loads.base import CycleContext
 from load_juggler.loads.switch import SwitchLoad
 
 ON = "switch/turn_on"
@@ -96,3 +97,65 @@ def test_input_boolean_and_failed_switching_is_retried(
     assert heater.device_attributes()["switched_on"] is True
     time_travel.fast_forward(5).seconds()
     assert len(calls(hass_mocks, "input_boolean/turn_on")) == 3
+
+
+def test_switch_is_turned_off_when_no_hub_sends_commands(
+    boiler: Any, ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    set_solar(given_that, 5000)
+    set_grid(given_that, -5.25, -5.25, -5.25)
+    time_travel.fast_forward(5).seconds()
+    assert len(calls(hass_mocks, ON)) == 1
+    given_that.state_of("switch.boiler").is_set_to("on")
+    ad.stop("lj_hub")  # removed, or reloading with a configuration error
+    time_travel.fast_forward(55).seconds()
+    assert calls(hass_mocks, OFF) == []
+    time_travel.fast_forward(5).seconds()  # 60 s without a command
+    assert calls(hass_mocks, OFF) == [{"suppress_log_messages": True, "entity_id": "switch.boiler"}]
+    state, attrs = published(hass_mocks, "sensor.load_juggler_boiler_state")
+    assert state == "no_hub"
+    assert attrs["reason"].startswith("no command from hub 'lj_hub' for 60 s")
+    assert published(hass_mocks, "binary_sensor.load_juggler_boiler_allocated")[0] == "off"
+    time_travel.fast_forward(60).seconds()
+    assert len(calls(hass_mocks, OFF)) == 1  # switched once, not every tick
+    warnings = logs(hass_mocks, "no command from hub", "WARNING")
+    assert len(warnings) == 1
+    assert warnings[0].endswith("safe state on my own: off")
+
+
+@pytest.mark.parametrize(
+    ("state", "unit", "watts"),
+    [
+        ("1500", None, 1500.0),
+        ("1.5", "kW", 1500.0),
+        ("1.5", "KW", 1500.0),
+        ("0.0015", "MW", 1500.0),
+    ],
+)
+def test_power_sensor_units(
+    boiler: Any, given_that: Any, state: str, unit: str | None, watts: float
+) -> None:
+    attrs = {} if unit is None else {"unit_of_measurement": unit}
+    given_that.state_of("sensor.boiler_power").is_set_to(state, attrs)
+    given_that.state_of("switch.boiler").is_set_to("on")
+    reading = boiler.reading(CycleContext(0.0, START, 230.0))
+    assert reading.draw_a == (round(watts / 230, 3),)
+
+
+def test_power_sensor_with_a_wrong_unit_is_refused_once(
+    boiler: Any, given_that: Any, hass_mocks: Any
+) -> None:
+    given_that.state_of("switch.boiler").is_set_to("on")
+    given_that.state_of("sensor.boiler_power").is_set_to("1.5", {"unit_of_measurement": "kWh"})
+    for _ in range(3):
+        assert boiler.reading(CycleContext(0.0, START, 230.0)).draw_a is None
+    warnings = logs(hass_mocks, "sensor.boiler_power", "WARNING")
+    assert warnings == [
+        "sensor.boiler_power reports unit 'kWh', which is not a power (W, kW or MW); its value "
+        "is ignored until the unit is fixed"
+    ]
+    given_that.state_of("sensor.boiler_power").is_set_to("1.5", {"unit_of_measurement": "kW"})
+    assert boiler.reading(CycleContext(0.0, START, 230.0)).draw_a == (round(1500 / 230, 3),)
+    given_that.state_of("sensor.boiler_power").is_set_to("1.5", {"unit_of_measurement": "kWh"})
+    boiler.reading(CycleContext(0.0, START, 230.0))
+    assert len(logs(hass_mocks, "sensor.boiler_power", "WARNING")) == 2  # a new episode

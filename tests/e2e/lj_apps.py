@@ -16,6 +16,7 @@ VALIDITY_S = 30.0
 MAIN_BREAKER_A = 25.0
 MIN_A = 6.0
 MAX_A = 16.0
+FAILSAFE_A = 8.0  # the charger's fail-safe base profile: what the car gets once ours lapses
 BOILER_W = 2000.0
 
 
@@ -70,6 +71,7 @@ def apps_config() -> dict[str, Any]:
             "phases": 3,
             "validity_s": VALIDITY_S,
             "refresh_s": 10,
+            "failsafe_a": FAILSAFE_A,
         },
         "boiler": {
             "module": "load_juggler.loads.switch",
@@ -88,7 +90,8 @@ def apps_config() -> dict[str, Any]:
     }
 
 
-CHARGER_DEFAULT_A = 8.0  # fake_ocpp default_limit_a in ha_config/configuration.yaml
+CHARGER_DEFAULT_A = 32.0  # fake_ocpp's offer without any profile: its max_current_a
+CAR_MAX_A = 16.0  # the fake car's car_max_a: at the charger's default it draws this
 HOUSE_A = 2.0  # baseline house load per phase
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import E2E_DIR, start_appdaemon
 from .ha_client import HAClient, HAError, wait_for
-from .lj_apps import CHARGER_DEFAULT_A, HOUSE_A, offered
+from .lj_apps import CAR_MAX_A, CHARGER_DEFAULT_A, HOUSE_A, offered
 from .processes import AppDaemon, HomeAssistant
 
 pytestmark = pytest.mark.e2e
@@ -45,21 +45,22 @@ def test_home_assistant_started_cleanly(ha: HomeAssistant) -> None:
 
 @pytest.mark.timeout(60, func_only=True)
 def test_plant_entities_and_closed_loop(plant: HAClient) -> None:
-    """Grid CT per phase = house + car - solar / (3 V); the car takes the charger's default."""
+    """Grid CT per phase = house + car - solar / (3 V); without a profile the charger offers its
+    maximum and the car takes all it can."""
     wait_for(lambda: offered(plant) == CHARGER_DEFAULT_A, 5, "the default offer")
     current = plant.state("sensor.charger_current_import")
     assert current is not None
     assert current["attributes"]["unit_of_measurement"] == "A"
-    assert [current["attributes"][p] for p in ("L1", "L2", "L3")] == [8.0, 8.0, 8.0]
+    assert [current["attributes"][p] for p in ("L1", "L2", "L3")] == [CAR_MAX_A] * 3
     power = plant.state("sensor.charger_power_active_import")
     assert power is not None and power["attributes"]["unit_of_measurement"] == "kW"
-    assert float(power["state"]) == pytest.approx(3 * 8 * 230 / 1000)
+    assert float(power["state"]) == pytest.approx(3 * CAR_MAX_A * 230 / 1000)
     assert plant.value("sensor.charger_status_connector") == "Charging"
-    assert plant.number("sensor.grid_current_l1") == pytest.approx(HOUSE_A + 8.0)
+    assert plant.number("sensor.grid_current_l1") == pytest.approx(HOUSE_A + CAR_MAX_A)
 
     plant.set_number("input_number.solar_w", 6900)  # 10 A per phase
     wait_for(
-        lambda: plant.number("sensor.grid_current_l2") == pytest.approx(HOUSE_A + 8.0 - 10.0),
+        lambda: plant.number("sensor.grid_current_l2") == pytest.approx(HOUSE_A + CAR_MAX_A - 10.0),
         5,
         "solar to show on the grid CT",
     )
@@ -67,7 +68,7 @@ def test_plant_entities_and_closed_loop(plant: HAClient) -> None:
     wait_for(
         lambda: (
             plant.number("sensor.grid_current_l2")
-            == pytest.approx(HOUSE_A + 8.0 - 10.0 + 2000 / 230, abs=0.01)
+            == pytest.approx(HOUSE_A + CAR_MAX_A - 10.0 + 2000 / 230, abs=0.01)
         ),
         5,
         "the boiler to show on L2",

@@ -117,3 +117,34 @@ def test_malformed_profiles_are_rejected(
 ) -> None:
     with pytest.raises(profiles.ProfileError, match=message):
         profiles.parse_profile(profile, connector, T0)
+
+
+def test_expired_profile_falls_back_to_the_base_below_it_then_to_the_default() -> None:
+    """Like an OCPP 1.6 charge point: the highest valid stack level wins within a purpose, a
+    valid TxProfile beats every TxDefaultProfile, and an expired profile drops out."""
+    store = profiles.ProfileStore()
+    assert limit_at(store, 0, default=32.0) == (32.0, "default")  # no profile: its maximum
+    base = raw(8, chargingProfileId=951, stackLevel=4)
+    store.install(profiles.parse_profile(base, 1, T0))
+    ours = raw(
+        16,
+        chargingProfileId=901,
+        stackLevel=5,
+        chargingProfilePurpose="TxProfile",
+        transactionId=5,
+        schedule={"duration": 30},
+    )
+    store.install(profiles.parse_profile(ours, 1, T0))
+    assert limit_at(store, 29, default=32.0) == (16.0, "TxProfile")
+    assert limit_at(store, 30, default=32.0) == (8.0, "TxDefaultProfile")
+    assert limit_at(store, 3600, default=32.0) == (8.0, "TxDefaultProfile")  # no end of its own
+    # Our TxDefaultProfile one level above the base rules over it while valid.
+    store.install(
+        profiles.parse_profile(
+            raw(11, chargingProfileId=902, stackLevel=5, schedule={"duration": 10}), 1, T0
+        )
+    )
+    assert limit_at(store, 5, default=32.0) == (16.0, "TxProfile")
+    store.end_transaction()
+    assert limit_at(store, 5, default=32.0) == (11.0, "TxDefaultProfile")
+    assert limit_at(store, 10, default=32.0) == (8.0, "TxDefaultProfile")

@@ -133,6 +133,14 @@ class OcppSettings:
     profile_id: int
     idle_power_w: float
     idle_timeout_s: float
+    #: The persistent base profile's limit (A per phase) that rules when ours has expired.
+    failsafe_a: float
+    failsafe_profile_id: int
+
+    @property
+    def failsafe_stack_level(self) -> int:
+        """Just below our expiring profile: it rules once ours lapses, never while ours runs."""
+        return self.stack_level - 1
 
 
 @dataclass(frozen=True)
@@ -246,8 +254,17 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
     if refresh_s >= validity_s:
         r.error("refresh_s", refresh_s, f"must be < validity_s ({validity_s:g})")
         refresh_s = validity_s * 2 / 3
-    stack = r.integer("stack_level", d["stack_level"], minimum=0, maximum=99)
+    # Stack level 0 is left for the fail-safe base profile, which sits one level below ours.
+    stack = r.integer("stack_level", d["stack_level"], minimum=1, maximum=99)
     profile_id = r.integer("profile_id", 900 + conn_id, minimum=1) or 900 + conn_id
+    failsafe_id = r.integer("failsafe_profile_id", 950 + conn_id, minimum=1) or 950 + conn_id
+    if failsafe_id == profile_id:
+        r.error(
+            "failsafe_profile_id",
+            failsafe_id,
+            f"must differ from profile_id ({profile_id}): one profile would replace the other",
+        )
+    failsafe_a = _failsafe_a(r, common)
     idle_w = r.number("idle_power_w", d["idle_power_w"], minimum=0)
     idle_s = r.number("idle_timeout_s", d["idle_timeout_s"], minimum=0)
     entities = _ocpp_entities(r.section("entities"), charger, conn_id, connectors, common.phases)
@@ -268,8 +285,28 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
         profile_id=profile_id,
         idle_power_w=idle_w if idle_w is not None else 100.0,
         idle_timeout_s=idle_s if idle_s is not None else 60.0,
+        failsafe_a=failsafe_a,
+        failsafe_profile_id=failsafe_id,
     )
     return common, settings
+
+
+def _failsafe_a(r: ArgReader, common: LoadSettings) -> float:
+    """`failsafe_a`: 0 .. max_a, default the load's min_a."""
+    if not r.has("failsafe_a"):
+        return common.min_a
+    value = r.number("failsafe_a", None)
+    if value is None:  # not a number: already reported
+        return common.min_a
+    if not 0.0 <= value <= common.max_a:
+        r.error(
+            "failsafe_a",
+            r.raw("failsafe_a"),
+            f"must be a number from 0 to max_a ({common.max_a:g}): the current per phase the "
+            "charger keeps when Load Juggler stops refreshing its profile",
+        )
+        return common.min_a
+    return value
 
 
 def _ocpp_entities(

@@ -17,14 +17,21 @@ from typing import Any, ClassVar
 
 from appdaemon.plugins.hass.hassapi import Hass
 
+from .. import units
 from ..config import MODE_OPTIONS, MODE_WORDS, LoadConfigError, LoadSettings, parse_mode, slugify
-from ..engine.control_types import Command, LoadReading
+from ..engine.control_types import Command, LoadReading, LoadState
 from ..engine.model import Load, Mode, Site
 from ..problems import report_config_problems
 from .entities import EntityPublisher, sensor_attrs
 
 #: How often a load checks that its hub knows it (hub started late, reloaded or restarted).
 REGISTER_CHECK_S = 10
+#: How often a load checks that its hub still sends commands (the no-hub watchdog).
+WATCHDOG_S = 5
+#: How long a load that never had a command waits before it puts its device in the safe state.
+DEFAULT_STALE_TIMEOUT_S = 60.0
+#: The state entity's state while the load holds its device safe without a hub.
+NO_HUB_STATE = "no_hub"
 
 UNAVAILABLE_STATES = frozenset({"unavailable", "unknown", "none", ""})
 
@@ -37,6 +44,8 @@ class CycleContext:
     now_utc: datetime
     voltage_v: float
     republish_s: float = 60.0
+    #: The hub's `grid_stale_timeout_s`: a load left this long without a command acts alone.
+    stale_timeout_s: float = DEFAULT_STALE_TIMEOUT_S
 
 
 def utc_now(app: Hass) -> datetime:
@@ -60,6 +69,11 @@ class LoadApp(Hass):
         self._hub_state_note: str | None = None
         self._select_mode: Mode | None = None
         self._failing: str | None = None
+        self._apply_lock = threading.RLock()  # one device write at a time: hub or watchdog
+        self._last_ctx: CycleContext | None = None
+        self._last_command_s = self._now_s()
+        self._on_own = False
+        self._unit_errors: set[str] = set()
         self._publisher = EntityPublisher(self.set_state)
         self.entity_base = f"load_juggler_{slugify(self.name)}"
         self.config_ok = False
@@ -77,6 +91,8 @@ class LoadApp(Hass):
         self._setup_mode_select()
         self._ensure_registered({})
         self.run_every(self._ensure_registered, "now", REGISTER_CHECK_S)
+        self._watchdog({})
+        self.run_every(self._watchdog, "now", WATCHDOG_S)
 
     def terminate(self) -> None:
         hub = getattr(self, "_hub", None)
@@ -107,6 +123,20 @@ class LoadApp(Hass):
         """Extra attributes for the state entity (what the device reports, last value sent)."""
         return {}
 
+    def device_tick(self, ctx: CycleContext) -> None:
+        """Upkeep the device needs with or without a hub (every WATCHDOG_S, load's thread)."""
+
+    def safe_command(self, ctx: CycleContext, reason: str) -> Command:
+        """What the device gets when no hub decides: off (chargers override this)."""
+        return Command(
+            load_id=self.name,
+            current_a=0.0,
+            on=False,
+            write=True,
+            state=LoadState.STALE_FALLBACK,
+            reason=reason,
+        )
+
     # -- called by the hub
 
     @property
@@ -135,7 +165,8 @@ class LoadApp(Hass):
     def reading(self, ctx: CycleContext) -> LoadReading:
         """This cycle's reading; a device that cannot be read counts as unavailable."""
         try:
-            reading = self.read_device(ctx)
+            with self._apply_lock:  # the watchdog may read too, from this app's thread
+                reading = self.read_device(ctx)
         except Exception as err:
             self.log(f"could not read the device: {type(err).__name__}: {err}", level="WARNING")
             reading = LoadReading(connected=False, drawing=False, draw_a=None, available=False)
@@ -149,21 +180,156 @@ class LoadApp(Hass):
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
         """Apply the hub's command and publish this load's entities."""
-        try:
-            self.apply_device(command, ctx)
-        except Exception as err:  # a device bug must not stop the hub's cycle
-            self.service_failed("applying the command", f"{type(err).__name__}: {err}")
-        self._publisher.republish_s = ctx.republish_s
-        self._publish_command(command, ctx.now_s)
-
-    def hub_rejected(self, reason: str) -> None:
-        """The hub refused this load (bad circuit, phases...): say so on the state entity."""
-        self._publish_state("error", reason, self._now_s())
-
-    def hub_stopped(self) -> None:
-        """The hub is going away; register again when it is back."""
+        assert self.settings is not None
         with self._lock:
-            self._hub = None
+            self._last_ctx = ctx
+            self._last_command_s = ctx.now_s
+            resumed, self._on_own = self._on_own, False
+        if resumed:
+            self.log(f"commands from hub '{self.settings.hub}' again; the hub decides from now on")
+        self._apply(command, ctx)
+
+    def _apply(self, command: Command, ctx: CycleContext, state: str | None = None) -> None:
+        with self._apply_lock:
+            try:
+                self.apply_device(command, ctx)
+            except Exception as err:  # a device bug must not stop the hub's cycle
+                self.service_failed("applying the command", f"{type(err).__name__}: {err}")
+            self._publisher.republish_s = ctx.republish_s
+            self._publish_command(command, ctx.now_s, state)
+
+    # -- without a hub
+
+    def _watchdog(self, cb_args: dict[str, Any]) -> None:
+        """Device upkeep, and the safe state when no command came for the stale timeout.
+
+        A hub that is removed, reloading or stuck on a configuration error sends nothing; the
+        last limit would stay in force (a charger refreshes nothing, but a switch stays on for
+        good). After the hub's `grid_stale_timeout_s` (60 s before the first command) the load
+        does what the hub does with a stale grid: a charging car at its minimum (or the
+        fail-safe current, if lower), everything else off, until commands come again.
+        """
+        assert self.settings is not None
+        now = utc_now(self)
+        now_s = now.timestamp()
+        with self._lock:
+            last_ctx, last_s, on_own = self._last_ctx, self._last_command_s, self._on_own
+        timeout_s = last_ctx.stale_timeout_s if last_ctx else DEFAULT_STALE_TIMEOUT_S
+        ctx = CycleContext(
+            now_s=now_s,
+            now_utc=now,
+            voltage_v=last_ctx.voltage_v if last_ctx else 230.0,
+            republish_s=last_ctx.republish_s if last_ctx else 60.0,
+            stale_timeout_s=timeout_s,
+        )
+        try:
+            # Outside the apply lock: a slow charger call here must not hold up the hub's cycle.
+            self.device_tick(ctx)
+        except Exception as err:
+            self.service_failed("device upkeep", f"{type(err).__name__}: {err}")
+        with self._apply_lock:
+            silent_s = now_s - last_s
+            with self._lock:
+                hub_spoke = self._last_command_s != last_s
+            if silent_s < timeout_s or hub_spoke:
+                return
+            reason = (
+                f"no command from hub '{self.settings.hub}' for {silent_s:.0f} s "
+                f"(limit {timeout_s:g} s): hub stopped, reloading or misconfigured"
+            )
+            if self._hub_state_note:  # what registration found out: not running, refused...
+                reason = f"{reason}; {self._hub_state_note}"
+            command = self.safe_command(ctx, reason)
+            if not on_own:
+                with self._lock:
+                    self._on_own = True
+                what = f"{command.current_a:g} A" if command.on else "off"
+                self.log(f"{reason}; safe state on my own: {what}", level="WARNING")
+            self._apply(command, ctx, NO_HUB_STATE)
+
+    @property
+    def on_own(self) -> bool:
+        """True while the load holds its device in the safe state because no hub decides."""
+        with self._lock:
+            return self._on_own
+
+    # -- reading entities through the one unit reader
+
+    def _full(self, entity_id: str | None) -> dict[str, Any] | None:
+        if not entity_id:
+            return None
+        full = self._state(entity_id, attribute="all")
+        return full if isinstance(full, dict) else None
+
+    def _unit_refused(self, entity_id: str, err: units.UnitError) -> None:
+        """One WARNING per episode for an entity whose unit cannot be converted."""
+        with self._lock:
+            first = entity_id not in self._unit_errors
+            self._unit_errors.add(entity_id)
+        if first:
+            self.log(str(err), level="WARNING")
+
+    def _unit_accepted(self, entity_id: str) -> None:
+        with self._lock:
+            was = entity_id in self._unit_errors
+            self._unit_errors.discard(entity_id)
+        if was:
+            self.log(f"{entity_id} reports a usable unit again")
+
+    def read_power_w(self, entity_id: str | None, default_unit: str) -> float | None:
+        """A power entity in W (`default_unit` when it declares none); None when unknown."""
+        full = self._full(entity_id)
+        if full is None or entity_id is None:
+            return None
+        try:
+            value = units.power_w(
+                full.get("state"),
+                units.unit_of(full),
+                entity_id=entity_id,
+                default_unit=default_unit,
+            )
+        except units.UnitError as err:
+            self._unit_refused(entity_id, err)
+            return None
+        if value is not None:
+            self._unit_accepted(entity_id)
+        return value
+
+    def current_from(
+        self, entity_id: str, full: dict[str, Any], raw: Any, voltage_v: float
+    ) -> float | None:
+        """`raw` (the state or a per-phase attribute of `full`) in A, by the entity's unit."""
+        try:
+            amps = units.current_a(raw, units.unit_of(full), voltage_v, entity_id=entity_id)
+        except units.UnitError as err:
+            self._unit_refused(entity_id, err)
+            return None
+        if amps is not None:
+            self._unit_accepted(entity_id)
+        return amps
+
+    def read_current_a(self, entity_id: str, voltage_v: float) -> float | None:
+        """A current entity's state in A (a power per phase is divided by `voltage_v`)."""
+        full = self._full(entity_id)
+        return (
+            None
+            if full is None
+            else self.current_from(entity_id, full, full.get("state"), voltage_v)
+        )
+
+    def read_voltage_v(self, entity_id: str) -> float | None:
+        """A voltage entity in V; None when unknown or its unit is not a voltage."""
+        full = self._full(entity_id)
+        if full is None:
+            return None
+        try:
+            volts = units.voltage_v(full.get("state"), units.unit_of(full), entity_id=entity_id)
+        except units.UnitError as err:
+            self._unit_refused(entity_id, err)
+            return None
+        if volts is not None:
+            self._unit_accepted(entity_id)
+        return volts
 
     # -- registration
 
@@ -357,7 +523,7 @@ class LoadApp(Hass):
             now_s,
         )
 
-    def _publish_command(self, command: Command, now_s: float) -> None:
+    def _publish_command(self, command: Command, now_s: float, state: str | None = None) -> None:
         s = self.settings
         assert s is not None
         current_a = round(command.current_a, 2) if command.on else 0.0
@@ -375,7 +541,7 @@ class LoadApp(Hass):
             now_s,
         )
         self._publish_state(
-            command.state.value,
+            state or command.state.value,
             command.reason,
             now_s,
             mode=self.mode.value,

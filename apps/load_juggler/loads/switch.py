@@ -12,7 +12,7 @@ from typing import Any
 from ..config import LoadSettings, parse_switch
 from ..engine.control_types import Command, LoadReading
 from .base import UNAVAILABLE_STATES, CycleContext, LoadApp
-from .entities import sensor_attrs, to_float
+from .entities import sensor_attrs
 
 
 class SwitchLoad(LoadApp):
@@ -59,17 +59,8 @@ class SwitchLoad(LoadApp):
         return LoadReading(connected=True, drawing=True, draw_a=draw, available=True)
 
     def _read_power_w(self) -> float | None:
-        sensor = self.switch_cfg.power_sensor
-        if not sensor:
-            return None
-        full = self._state(sensor, attribute="all")
-        if not isinstance(full, dict):
-            return None
-        value = to_float(full.get("state"))
-        if value is None:
-            return None
-        unit = str((full.get("attributes") or {}).get("unit_of_measurement") or "W")
-        return value * 1000.0 if unit == "kW" else value
+        """The power sensor in W (W when it declares no unit; kW and MW converted)."""
+        return self.read_power_w(self.switch_cfg.power_sensor, "W")
 
     def apply_device(self, command: Command, ctx: CycleContext) -> None:
         want_on = bool(command.on)
@@ -103,8 +94,8 @@ class SwitchLoad(LoadApp):
                 "switched_on": self._sent_on,
             }
 
-    def apply(self, command: Command, ctx: CycleContext) -> None:
-        super().apply(command, ctx)
+    def _apply(self, command: Command, ctx: CycleContext, state: str | None = None) -> None:
+        super()._apply(command, ctx, state)
         self._publisher.publish(
             self.entity("binary_sensor", "allocated"),
             "on" if command.on else "off",

@@ -35,7 +35,8 @@ PHASE = vol.In(["L1", "L2", "L3"])
 CHARGER_SCHEMA = vol.Schema(
     {
         vol.Required("cpid"): cv.string,
-        vol.Optional("default_limit_a", default=6.0): vol.Coerce(float),
+        # Without any profile a charger offers its maximum (None: max_current_a).
+        vol.Optional("default_limit_a"): vol.Coerce(float),
         vol.Optional("max_current_a", default=32.0): vol.Coerce(float),
         vol.Optional("car_connected", default=True): cv.boolean,
         vol.Optional("car_phases", default=3): vol.In([1, 2, 3]),

@@ -180,7 +180,11 @@ class Plant:
         self.battery_entity: str | None = conf.get("battery_w")
         self.fault_entity: str | None = conf.get("grid_fault")
         self.chargers = [
-            ChargerSim(voltage=self.voltage, **charger) for charger in conf["chargers"]
+            ChargerSim(
+                voltage=self.voltage,
+                **{"default_limit_a": charger["max_current_a"], **charger},
+            )
+            for charger in conf["chargers"]
         ]
         self.plugs = [PlugSim(**plug) for plug in conf["plugs"]]
         self.grid_a: dict[str, float] = dict.fromkeys(PHASES, 0.0)
