@@ -50,8 +50,6 @@ from .site_readings import Episodes, SiteReader
 #: `members` entry that names none of them is reported.
 MEMBER_CHECK_S = 30.0
 MEMBER_CHECK_CYCLES = 2
-#: Whether this AppDaemon's load adapters take the hub's stale timeout in `CycleContext`.
-_CONTEXT_HAS_STALE = "stale_timeout_s" in {f.name for f in dataclasses.fields(CycleContext)}
 
 
 class Hub(Hass):
@@ -300,15 +298,12 @@ class Hub(Hass):
 
     def _context(self, now: Any, voltage_v: float) -> CycleContext:
         assert self.config is not None
-        extra: dict[str, Any] = {}
-        if _CONTEXT_HAS_STALE:
-            extra["stale_timeout_s"] = self.config.control.grid_stale_timeout_s
         return CycleContext(
             now_s=now.timestamp(),
             now_utc=now,
             voltage_v=voltage_v,
             republish_s=self.config.republish_s,
-            **extra,
+            stale_timeout_s=self.config.control.grid_stale_timeout_s,
         )
 
     def _apply(self, load: LoadApp | None, name: str, command: Command, ctx: CycleContext) -> None:

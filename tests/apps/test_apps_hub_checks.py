@@ -8,7 +8,6 @@ import copy
 import datetime
 from typing import Any
 
-import pytest
 from lj_support import (
     HUB_ARGS,
     START,
@@ -21,7 +20,7 @@ from lj_support import (
     set_solar,
 )
 
-from load_juggler.hub import _CONTEXT_HAS_STALE, Hub
+from load_juggler.hub import Hub
 from load_juggler.loads.ocpp import OcppCharger
 from load_juggler.loads.switch import SwitchLoad
 
@@ -312,11 +311,10 @@ def test_export_with_no_source_says_grid_invert_is_wrong(
     assert len(logs(hass_mocks, "grid_invert", "WARNING")) == 1
 
 
-@pytest.mark.skipif(not _CONTEXT_HAS_STALE, reason="load adapters without stale_timeout_s")
 def test_loads_are_told_the_grid_stale_timeout(ad: Any, given_that: Any) -> None:
     quiet_site_with_charger(given_that)
     args = hub_args()
     args["control"]["grid_stale_timeout_s"] = 45
     hub = ad(Hub, "lj_hub", **args)
     ctx = hub._context(START_UTC, 230.0)
-    assert ctx.stale_timeout_s == 45.0  # type: ignore[attr-defined]
+    assert ctx.stale_timeout_s == 45.0
