@@ -192,3 +192,19 @@ def test_status_is_overload_even_when_the_grid_is_stale() -> None:
     result = controller.step(60.0, _read(None, circuit_a={"garage": (22.0,) * 3}))  # type: ignore[arg-type]
     assert result.status is SiteStatus.OVERLOAD
     assert result.commands["p1"].state is LoadState.STALE_FALLBACK
+
+
+def test_a_cut_counts_for_no_more_than_the_load_was_drawing() -> None:
+    controller = _make(*_cars())
+
+    def loads(p2_a: float) -> dict[str, LoadReading]:
+        return {"p1": LoadReading(), "p2": LoadReading(draw_a=(p2_a, p2_a, p2_a))}
+
+    controller.step(0.0, Readings(grid_a=(20.0, 20.0, 20.0), loads=loads(0.0)))
+    controller.step(5.0, Readings(grid_a=(20.0, 20.0, 20.0), loads=loads(6.0)))
+    controller.step(10.0, Readings(grid_a=(30.0, 20.0, 20.0), loads=loads(10.0)))
+    result = controller.step(15.0, Readings(grid_a=(30.0, 20.0, 20.0), loads=loads(10.0)))
+    # p2 is offered 16 A but takes 10 A (its car's own limit): cutting its offer to 11 A
+    # relieves nothing, so p1 gives the 5 A excess too: 16 - 5 = 11 A.
+    assert result.commands["p2"].current_a == 11.0
+    assert result.commands["p1"].current_a == 11.0
