@@ -106,7 +106,9 @@ def test_mode_urgency_comes_before_priority_and_a_load_at_0_gives_nothing() -> N
 
 
 def test_timers_yield_to_the_guard_and_the_cut_load_is_held_for_60_s() -> None:
-    settings = ControlSettings(start_delay_s=0.0, ramp_up_a_per_s=100.0, min_on_s=300.0)
+    settings = ControlSettings(
+        start_delay_s=0.0, ramp_up_a_per_s=100.0, min_on_s=300.0, min_off_s=0.0
+    )
     controller = _make(*_cars(), settings=settings)
     _running(controller)
     controller.step(10.0, _read((50.0, 20.0, 20.0)))
@@ -117,6 +119,9 @@ def test_timers_yield_to_the_guard_and_the_cut_load_is_held_for_60_s() -> None:
     held = controller.step(20.0, _read((21.0, 20.0, 20.0)))
     assert held.commands["p1"].current_a == 7.0
     assert held.commands["p1"].reason == "held after a measured overload (55 s left)"
+    # With no min off time p2 would start again at once; the guard's cut holds it at 0.
+    assert held.commands["p2"].on is False
+    assert held.commands["p2"].state is LoadState.PAUSED
     assert controller.step(70.0, _read((21.0, 20.0, 20.0))).commands["p1"].current_a == 7.0
     assert controller.step(75.0, _read((21.0, 20.0, 20.0))).commands["p1"].current_a == 16.0
 

@@ -605,6 +605,7 @@ class Controller:
                     target,
                     target_a=mem.guard_cap_a,
                     ceiling_a=min(target.ceiling_a, mem.guard_cap_a),
+                    state=target.state if mem.guard_cap_a > _EPS_A else LoadState.PAUSED,
                     reason=f"held after a measured overload ({left_s:.0f} s left)",
                 )
         if not acting:
