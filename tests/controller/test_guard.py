@@ -106,7 +106,9 @@ def test_mode_urgency_comes_before_priority_and_a_load_at_0_gives_nothing() -> N
 
 
 def test_timers_yield_to_the_guard_and_the_cut_load_is_held_for_60_s() -> None:
-    settings = ControlSettings(start_delay_s=0.0, ramp_up_a_per_s=100.0, min_on_s=300.0)
+    settings = ControlSettings(
+        start_delay_s=0.0, ramp_up_a_per_s=100.0, min_on_s=300.0, min_off_s=0.0
+    )
     controller = _make(*_cars(), settings=settings)
     _running(controller)
     controller.step(10.0, _read((50.0, 20.0, 20.0)))
@@ -117,6 +119,9 @@ def test_timers_yield_to_the_guard_and_the_cut_load_is_held_for_60_s() -> None:
     held = controller.step(20.0, _read((21.0, 20.0, 20.0)))
     assert held.commands["p1"].current_a == 7.0
     assert held.commands["p1"].reason == "held after a measured overload (55 s left)"
+    # With no min off time p2 would start again at once; the guard's cut holds it at 0.
+    assert held.commands["p2"].on is False
+    assert held.commands["p2"].state is LoadState.PAUSED
     assert controller.step(70.0, _read((21.0, 20.0, 20.0))).commands["p1"].current_a == 7.0
     assert controller.step(75.0, _read((21.0, 20.0, 20.0))).commands["p1"].current_a == 16.0
 
@@ -192,3 +197,19 @@ def test_status_is_overload_even_when_the_grid_is_stale() -> None:
     result = controller.step(60.0, _read(None, circuit_a={"garage": (22.0,) * 3}))  # type: ignore[arg-type]
     assert result.status is SiteStatus.OVERLOAD
     assert result.commands["p1"].state is LoadState.STALE_FALLBACK
+
+
+def test_a_cut_counts_for_no_more_than_the_load_was_drawing() -> None:
+    controller = _make(*_cars())
+
+    def loads(p2_a: float) -> dict[str, LoadReading]:
+        return {"p1": LoadReading(), "p2": LoadReading(draw_a=(p2_a, p2_a, p2_a))}
+
+    controller.step(0.0, Readings(grid_a=(20.0, 20.0, 20.0), loads=loads(0.0)))
+    controller.step(5.0, Readings(grid_a=(20.0, 20.0, 20.0), loads=loads(6.0)))
+    controller.step(10.0, Readings(grid_a=(30.0, 20.0, 20.0), loads=loads(10.0)))
+    result = controller.step(15.0, Readings(grid_a=(30.0, 20.0, 20.0), loads=loads(10.0)))
+    # p2 is offered 16 A but takes 10 A (its car's own limit): cutting its offer to 11 A
+    # relieves nothing, so p1 gives the 5 A excess too: 16 - 5 = 11 A.
+    assert result.commands["p2"].current_a == 11.0
+    assert result.commands["p1"].current_a == 11.0

@@ -37,6 +37,7 @@ from .control_types import (
     Readings,
     SiteStatus,
 )
+from .draws import draw_by_node, measured_draw
 from .errors import ConfigError
 from .guard import GUARD_HOLD_S, GuardLoad, OverloadWatch, plan_cuts
 from .model import (
@@ -199,7 +200,9 @@ class Controller:
             self._engine_load(now_s, ld, load_readings[ld.id], not_obeying, warnings)
             for ld in self._plant.loads
         )
-        draw_a, draw_w = self._draw_by_node(loads)
+        draw_a, draw_w = draw_by_node(
+            loads, self._tree, SITE_PHASES[: self._plant.site.phases], self._plant.site.voltage_v
+        )
         frame = self._sensors.read(now_s, readings, draw_a, draw_w, warnings)
         snapshot = Snapshot(
             site=frame.site,
@@ -304,7 +307,16 @@ class Controller:
             mem.ever_written,
             rated_a(cfg, self._plant.site.voltage_v),
         )
-        measured = self._measured_draw(now_s, cfg, reading, allowed_a, warnings)
+        measured = measured_draw(
+            now_s,
+            cfg,
+            reading.draw_a,
+            mem,
+            load_draw_max_a(cfg, self._plant.site.voltage_v, allowed_a),
+            settings.grid_stale_timeout_s,
+            self._draw_glitches,
+            warnings,
+        )
         mem.measured_a = measured
         reason, began = mem.obedience.update(now_s, measured, allowed_a, settings.draw_tolerance_a)
         if reason is not None:
@@ -324,72 +336,6 @@ class Controller:
             drawing=bool(reading.drawing),
             draw_a=draw,
         )
-
-    def _measured_draw(
-        self,
-        now_s: float,
-        cfg: Load,
-        reading: LoadReading,
-        allowed_a: float,
-        warnings: list[str],
-    ) -> tuple[float, ...] | None:
-        """The load meter's draw per load phase: plausible, or the last valid one, or None.
-
-        A negative sample (a meter's noise, a reversed clamp) is no draw: 0. A sample above what
-        the load can draw (`plausible.load_draw_max_a`) is a glitch and held like an unknown
-        one. An unknown draw keeps the last valid value for `grid_stale_timeout_s`.
-        """
-        mem = self._memory[cfg.id]
-        key = f"load '{cfg.id}' draw"
-        max_a = load_draw_max_a(cfg, self._plant.site.voltage_v, allowed_a)
-        raw = reading.draw_a
-        draw: tuple[float, ...] | None = None
-        if isinstance(raw, list | tuple) and len(raw) >= cfg.phases:
-            samples = [finite_or_none(v) for v in raw[: cfg.phases]]
-            if all(v is not None for v in samples):
-                clamped = tuple(max(0.0, float(v)) for v in samples)  # type: ignore[arg-type]
-                if max(clamped) > max_a:
-                    self._draw_glitches.begin(
-                        key,
-                        f"{key} reading {list(raw)!r} A is implausible (allowed up to "
-                        f"{max_a:.1f} A per phase): held like an unknown draw",
-                        warnings,
-                    )
-                else:
-                    self._draw_glitches.end(key)
-                    draw = clamped
-        if draw is not None:
-            mem.draw_held_a = draw
-            mem.draw_seen_s = now_s
-            return draw
-        if (
-            mem.draw_held_a is not None
-            and mem.draw_seen_s is not None
-            and now_s - mem.draw_seen_s < self._plant.settings.grid_stale_timeout_s
-            and len(mem.draw_held_a) == cfg.phases
-        ):
-            return mem.draw_held_a
-        return None
-
-    def _draw_by_node(
-        self, loads: tuple[Load, ...]
-    ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-        """Trusted managed draw behind the site and every circuit, per site phase and in W."""
-        phases = SITE_PHASES[: self._plant.site.phases]
-        voltage_v = self._plant.site.voltage_v
-        nodes = [SITE_NODE, *self._tree.circuits]
-        draw_a = {node: dict.fromkeys(phases, 0.0) for node in nodes}
-        draw_w = dict.fromkeys(nodes, 0.0)
-        for load in loads:
-            if load.draw_a is None:
-                continue
-            for node in self._tree.path(load.circuit):
-                per_phase = draw_a[node]
-                for site_phase, amps in zip(load.site_phases, load.draw_a, strict=False):
-                    if site_phase in per_phase:
-                        per_phase[site_phase] += amps
-                draw_w[node] += sum(load.draw_a) * voltage_v
-        return draw_a, draw_w
 
     def _limits(self) -> dict[tuple[str, str], float]:
         """Current limit of every node phase the guard watches."""
@@ -659,6 +605,7 @@ class Controller:
                     target,
                     target_a=mem.guard_cap_a,
                     ceiling_a=min(target.ceiling_a, mem.guard_cap_a),
+                    state=target.state if mem.guard_cap_a > _EPS_A else LoadState.PAUSED,
                     reason=f"held after a measured overload ({left_s:.0f} s left)",
                 )
         if not acting:
