@@ -374,17 +374,31 @@ def check_invariants(snap: Snapshot, d: Decision) -> None:
     assert abs(d.green_w - max(0.0, m.green_w)) < 1e-3
 
     # Green power: a load restricted to it (solar_only, excess, solar_priority above its min)
-    # holds only green power left after every drawing load's draw (idle loads are offered
-    # last and do not count); excess needs export above the threshold and never the battery.
+    # holds only green power left after the loads ranked before it have drawn and the loads
+    # ranked after it have their minimums (minimums come first; under strict the later loads
+    # of its own tier start only once it is at max). Idle loads are offered last and do not
+    # count. Excess needs export above the threshold and never uses the battery.
     drawing = [ld for ld in snap.loads if ld.drawing and m.rule(ld) is not None]
-    drawing_cur = {ld.id: m.cur[ld.id] for ld in drawing}
+    strict = Strategy(site.distribution) is Strategy.STRICT
+
+    def rank(ld: Load) -> tuple[int, int, str]:
+        return (Mode(ld.mode).urgency, ld.priority, ld.id)
+
     for ld in drawing:
         c, rule = m.cur[ld.id], m.rule(ld)
         if c <= 0 or rule == "any":
             continue
         if rule == "green_above_min" and c <= m.min_of(ld) + TOL:
             continue
-        room = m.energy_room(ld.id, drawing_cur)
+        seen: dict[str, float] = {}
+        for other in drawing:
+            if rank(other) <= rank(ld):
+                seen[other.id] = m.cur[other.id]
+            elif strict and Mode(other.mode).urgency == Mode(ld.mode).urgency:
+                seen[other.id] = 0.0
+            else:
+                seen[other.id] = min(m.cur[other.id], m.min_of(other))
+        room = m.energy_room(ld.id, seen)
         assert c <= room + 1e-6, (ld, rule, c, room)
 
     # Strict: inside a tier, the first load short of its max blocks every later one.

@@ -150,6 +150,8 @@ class _Allocator:
 
     def __init__(self, capacity: Capacity) -> None:
         self.capacity = capacity
+        #: How many times a `strict` tier gave capacity back in step 2.
+        self.released = 0
 
     # -- primitives -------------------------------------------------------------------------
 
@@ -225,7 +227,7 @@ class _Allocator:
                 if self.try_min(item):
                     self.raise_to_ceiling(item)
         elif strategy is Strategy.STRICT:
-            self.strict_pass(items, start=True)
+            self.strict_pass(items)
         else:
             for item in items:
                 self.try_min(item)
@@ -237,35 +239,48 @@ class _Allocator:
     def raise_tier(self, items: Sequence[_Item], strategy: Strategy) -> _Item | None:
         """Raise the running loads of one tier; under `strict`, return the load others wait for."""
         if strategy is Strategy.STRICT:
-            return self.strict_pass(items, start=False)
+            return self.strict_pass(items, defer=True)
         if strategy is Strategy.SHARED:
             self.water_fill(items)
         for item in items:
             self.raise_to_ceiling(item)
         return None
 
-    def strict_pass(self, items: Sequence[_Item], *, start: bool) -> _Item | None:
+    def strict_pass(self, items: Sequence[_Item], *, defer: bool = False) -> _Item | None:
         """In order: each load to its ceiling; the first one short of its max blocks the rest.
 
-        With `start`, a load without current tries its min first (step 1); afterwards only
-        loads that already run are raised, and a blocked load gives its min back.
+        A load that cannot reach its max takes back what the loads after it hold; if it still
+        falls short it is the blocker, and every load after it waits at 0. With `defer` (step
+        2) the capacity taken back is not used at once: `released` counts up so that the
+        caller lets the more urgent tiers have it first and then runs this tier again.
         """
         blocker: _Item | None = None
-        for item in items:
+        for n, item in enumerate(items):
             if blocker is not None:
                 if item.running:
                     self.grant(item, 0.0)
                     item.running = False
                 item.reason = f"strict: waiting for {blocker.load.id}"
                 continue
-            if not start or self.try_min(item):
-                self.raise_to_ceiling(item)
-            if not item.running or (not item.plug and item.current_a < item.max_a - EPS):
+            if self.strict_serve(item):
+                continue
+            later_running = [later for later in items[n + 1 :] if later.running]
+            for later in later_running:
+                self.grant(later, 0.0)
+                later.running = False
+            if later_running and defer:
+                self.released += 1
                 blocker = item
-        if blocker is not None:
-            # What the waiting loads gave back may let the blocker reach further.
-            self.raise_to_ceiling(blocker)
+            elif not self.strict_serve(item):
+                blocker = item
         return blocker
+
+    def strict_serve(self, item: _Item) -> bool:
+        """Start (if needed) and raise one load under `strict`; True when it is at its max."""
+        if not item.running and (item.frozen or not self.try_min(item)):
+            return False
+        self.raise_to_ceiling(item)
+        return item.plug or item.current_a >= item.max_a - EPS
 
     def water_fill(self, items: Sequence[_Item]) -> None:
         """Raise all items by the same amount until each meets its max or a full row.
@@ -522,11 +537,28 @@ def allocate(snapshot: Snapshot) -> Decision:
     tiers = _tiers(drawing)
 
     def raise_all() -> dict[int, _Item]:
+        """Step 2 over every tier in urgency order.
+
+        When a `strict` tier gives capacity back (its blocker takes it from the loads that
+        must now wait), the pass starts again from the most urgent tier, so that capacity
+        goes to more urgent loads before the blocker.
+        """
         blockers: dict[int, _Item] = {}
-        for tier in tiers:
-            blocker = allocator.raise_tier(tier, strategy)
-            if blocker is not None:
-                blockers[tier[0].mode.urgency] = blocker
+        for _ in range(2 * len(drawing) + 2):
+            mark = allocator.released
+            blockers = {}
+            for n, tier in enumerate(tiers):
+                blocker = allocator.raise_tier(tier, strategy)
+                if blocker is not None:
+                    blockers[tier[0].mode.urgency] = blocker
+                if allocator.released != mark:
+                    # Extras handed out from this tier on are taken back and handed out again.
+                    for later_tier in tiers[n:]:
+                        for item in later_tier:
+                            allocator.release_to_min(item)
+                    break
+            else:
+                return blockers
         return blockers
 
     for tier in tiers:
