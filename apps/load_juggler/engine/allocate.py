@@ -376,13 +376,15 @@ class _Allocator:
 
     # -- step 3: green power is owed in rank order ------------------------------------------
 
-    def settle_green(self, ranked: Sequence[_Item]) -> _Item | None:
-        """Lower the least urgent green-restricted load that holds power no longer green.
+    def settle_green(self, ranked: Sequence[_Item]) -> bool:
+        """Lower the green-restricted loads that hold power no longer green, least urgent first.
 
-        Loads ranked before it (a continuous car raised after the minimums) may have drawn
-        the green power it was given in step 1; it keeps only what its rows still allow, or
-        stops below its min. Returns the load lowered, or None when every one is covered.
+        Loads ranked before them (a continuous car raised after the minimums) may have drawn
+        the green power they were given in step 1; each keeps only what its rows still allow,
+        or stops below its min. Going from the least urgent up, a lowered load gives its green
+        power back before a more urgent one is checked. Returns whether any load was lowered.
         """
+        lowered = False
         for item in reversed(ranked):
             if item.rule not in GREEN_RULES or item.current_a <= 0:
                 continue
@@ -403,8 +405,8 @@ class _Allocator:
             item.reason = name if target > 0 else _refused(item, name)
             item.frozen = True
             item.raised = False
-            return item
-        return None
+            lowered = True
+        return lowered
 
     # -- not drawing --------------------------------------------------------------------------
 
@@ -564,12 +566,13 @@ def allocate(snapshot: Snapshot) -> Decision:
     for tier in tiers:
         allocator.start_tier(tier, strategy)
     waiting = raise_all()
-    # Each pass lowers one green load for good (lowered loads are not raised again); the
-    # breaker capacity it frees goes back to the loads ranked first. Green loads only go down
-    # and the others only up, so this settles; the bound is a guard, after which the green
-    # loads are settled without handing capacity out again.
+    # Each pass lowers the green loads that lost their green power (lowered loads are not
+    # raised again); the breaker capacity they free goes back to the loads ranked first, which
+    # may take more green power, hence the next pass. Green loads only go down and the others
+    # only up, so this settles; the bound is a guard, after which the green loads are settled
+    # once more without handing capacity out again.
     for attempt in range(2 * len(drawing) + 2):
-        if allocator.settle_green(drawing) is None:
+        if not allocator.settle_green(drawing):
             if attempt == 0:
                 break
             # A load lowered early may have regained green power when a load ranked before it
@@ -581,8 +584,7 @@ def allocate(snapshot: Snapshot) -> Decision:
             break
         waiting = raise_all()
     else:
-        while allocator.settle_green(drawing) is not None:
-            pass
+        allocator.settle_green(drawing)
 
     for item in idle:
         # A load that is not drawing yet is offered only what it could keep once it draws:
