@@ -233,6 +233,7 @@ class _Allocator:
                 self.try_min(item)
         for item in items:
             self.release_to_min(item)
+            item.raised = False  # step 2 names the row that binds it there
 
     # -- step 2: the remainder --------------------------------------------------------------
 
