@@ -17,7 +17,7 @@ from load_juggler.config import (
     parse_switch,
 )
 from load_juggler.engine.control_types import ControlSettings
-from load_juggler.engine.model import LoadKind, Mode, Strategy
+from load_juggler.engine.model import LoadKind, Metering, Mode, Strategy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "apps.yaml.example"
 MINIMAL_HUB: dict[str, Any] = {
@@ -124,6 +124,17 @@ def test_hub_grid_alternatives() -> None:
     assert power.sensors.grid.invert is True
 
 
+def test_hub_site_metering() -> None:
+    assert parse_hub("h", MINIMAL_HUB).site.metering is Metering.NET
+    per_phase = {**MINIMAL_HUB, "site": {"main_breaker_a": 25, "metering": "per_phase"}}
+    assert parse_hub("h", per_phase).site.metering is Metering.PER_PHASE
+    with pytest.raises(HubConfigError) as err:
+        parse_hub("h", {**MINIMAL_HUB, "site": {"main_breaker_a": 25, "metering": "gross"}})
+    assert problems(err) == [
+        "app 'h': key 'site.metering' = 'gross' is invalid: must be one of net, per_phase"
+    ]
+
+
 def test_battery_circuits_and_inverter() -> None:
     cfg = parse_hub(
         "h",
@@ -211,14 +222,23 @@ def test_ocpp_defaults_and_entity_names() -> None:
     assert multi.profile_id == 902
 
 
+def test_ocpp_two_phase_car_and_charger_on_a_one_phase_supply() -> None:
+    base = {"hub": "lj_hub", "charger": "garage_left"}
+    common, _ = parse_ocpp("evse1", {**base, "phases": 2})
+    assert (common.phases, common.phase_map) == (2, ("A", "B"))
+    common, _ = parse_ocpp("evse1", {**base, "phases": 3, "phase_map": ["a", "A", "A"]})
+    assert (common.phases, common.phase_map) == (3, ("A", "A", "A"))
+    assert common.engine_load(230.0, None).site_phases == ("A", "A", "A")
+
+
 def test_ocpp_problems() -> None:
     with pytest.raises(LoadConfigError) as err:
         parse_ocpp(
             "evse1",
             {
                 "priority": 11,
-                "phases": 2,
-                "phase_map": ["A", "A", "B"],
+                "phases": 4,
+                "phase_map": ["A", "D", "B"],
                 "min_a": 20,
                 "profile_validity": "forever",
                 "rate_unit": "kW",
@@ -228,8 +248,8 @@ def test_ocpp_problems() -> None:
     assert problems(err) == [
         "app 'evse1': key 'hub' = None is invalid: required: a text value",
         "app 'evse1': key 'priority' = 11 is invalid: must be a whole number >= 1 and <= 10",
-        "app 'evse1': key 'phases' = 2 is invalid: must be one of 1, 3",
-        "app 'evse1': key 'phase_map' = ['A', 'A', 'B'] is invalid: must list 3 distinct site "
+        "app 'evse1': key 'phases' = 4 is invalid: must be one of 1, 2, 3",
+        "app 'evse1': key 'phase_map' = ['A', 'D', 'B'] is invalid: must list 3 site "
         "phase(s) of A, B, C (the site phase of L1, L2, L3)",
         "app 'evse1': key 'min_a' = 20.0 is invalid: must be <= max_a (16)",
         "app 'evse1': key 'charger' = None is invalid: required: a text value",

@@ -56,11 +56,13 @@ def test_solar_priority_without_battery_keeps_min_when_surplus_is_2a():
     assert reasons(d) == {"car": "solar surplus"}
 
 
-def test_solar_priority_battery_below_min_gets_nothing():
+def test_solar_priority_battery_below_min_keeps_min_and_takes_green_after_the_due():
+    # SoC 10 < min 20: the min is still guaranteed. 6900 W surplus - 2070 W owed to the
+    # battery = 4830 W = 7 A on three phases.
     s = site(battery=battery())
     d = decide(s, evse("car", mode=Mode.SOLAR_PRIORITY), grid_a=EXPORT_10A, battery_soc_pct=10)
-    assert currents(d) == {"car": 0.0}
-    assert reasons(d) == {"car": "battery below min"}
+    assert currents(d) == {"car": 7.0}
+    assert reasons(d) == {"car": "solar surplus after battery charge"}
 
 
 def test_solar_priority_battery_between_min_and_target_leaves_charge_share():
@@ -79,11 +81,16 @@ def test_solar_priority_battery_between_min_and_target_min_when_no_sun():
     assert currents(d) == {"car": 6.0}
 
 
-def test_solar_priority_battery_above_target_behaves_like_continuous():
+def test_solar_priority_above_target_takes_battery_potential_never_grid_above_min():
+    # House imports 3 x 230 = 690 W; the battery may give 4140 W: 3450 W green = 5 A < min.
     s = site(battery=battery())
     d = decide(s, evse("car", mode=Mode.SOLAR_PRIORITY), grid_a=(1.0, 1.0, 1.0), battery_soc_pct=85)
-    assert currents(d) == {"car": 16.0}
-    assert reasons(d) == {"car": "max current"}
+    assert currents(d) == {"car": 6.0}
+    # At night with a full battery of 9000 W: (9000 - 690) / 690 = 12.04 -> 12 A, not max.
+    s = site(battery=battery(max_discharge_w=9000.0))
+    d = decide(s, evse("car", mode=Mode.SOLAR_PRIORITY), grid_a=(1.0, 1.0, 1.0), battery_soc_pct=99)
+    assert currents(d) == {"car": 12.0}
+    assert reasons(d) == {"car": "solar surplus and battery"}
 
 
 def test_solar_only_without_battery_5a_surplus_is_below_min():
@@ -98,16 +105,23 @@ def test_solar_only_without_battery_takes_surplus_10a():
     assert reasons(d) == {"car": "solar surplus"}
 
 
-def test_solar_only_battery_below_target_gets_nothing():
+def test_solar_only_below_target_gets_the_surplus_left_after_the_battery_due():
+    # 6900 W surplus, 2070 W owed to the battery: 4830 W = 7 A.
     s = site(battery=battery())
     d = decide(s, evse("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A, battery_soc_pct=50)
+    assert currents(d) == {"car": 7.0}
+    assert reasons(d) == {"car": "solar surplus after battery charge"}
+    # A battery that takes 6000 W leaves 900 W = 1.3 A < min: nothing.
+    s = site(battery=battery(max_charge_w=6000.0))
+    d = decide(s, evse("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A, battery_soc_pct=50)
     assert currents(d) == {"car": 0.0}
-    assert reasons(d) == {"car": "battery below target"}
+    assert reasons(d) == {"car": "below min current (solar surplus after battery charge)"}
 
 
 def test_solar_only_battery_above_target_takes_what_would_charge_the_battery():
-    # 6900 W export + 2000 W going into the battery = 8900 W = 12.89 A -> floored 12.8.
-    s = site(battery=battery())
+    # 6900 W export + 2000 W going into the battery = 8900 W = 12.89 A -> floored 12.8
+    # (a battery that may not discharge adds nothing).
+    s = site(battery=battery(max_discharge_w=0.0))
     d = decide(
         s,
         evse("car", mode=Mode.SOLAR_ONLY),
@@ -119,6 +133,15 @@ def test_solar_only_battery_above_target_takes_what_would_charge_the_battery():
     assert d.surplus_w == pytest.approx(8900.0)
 
 
+def test_solar_only_above_target_adds_the_battery_discharge_potential():
+    # 6900 W export + 690 W the battery may discharge = 7590 W = 11 A.
+    s = site(battery=battery(max_discharge_w=690.0))
+    d = decide(s, evse("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A, battery_soc_pct=85)
+    assert currents(d) == {"car": 11.0}
+    assert reasons(d) == {"car": "solar surplus and battery"}
+    assert d.green_w == pytest.approx(7590.0)
+
+
 def test_excess_threshold_1000w_no_battery():
     # (6900 - 1000) / 690 = 8.55 -> 8.5, bound by the threshold.
     s = site(excess_threshold_w=1000.0)
@@ -128,8 +151,14 @@ def test_excess_threshold_1000w_no_battery():
 
 
 def test_excess_threshold_raised_by_battery_charge_below_target():
-    # pool 6900 - 2070 owed to the battery = 4830; minus 1000 = 3830 W = 5.55 A < 6 -> 0.
+    # 6900 W - 2070 W owed - 1000 W threshold = 3830 W = 5.55 A: export is above the
+    # threshold, by less than the 6 A min (4140 W, covered by the 4830 W pool): min.
     s = site(excess_threshold_w=1000.0, battery=battery())
+    d = decide(s, evse("car", mode=Mode.EXCESS), grid_a=EXPORT_10A, battery_soc_pct=50)
+    assert currents(d) == {"car": 6.0}
+    assert reasons(d) == {"car": "excess threshold"}
+    # A battery taking 6000 W: 900 W left, below the 1000 W threshold: nothing.
+    s = site(excess_threshold_w=1000.0, battery=battery(max_charge_w=6000.0))
     d = decide(s, evse("car", mode=Mode.EXCESS), grid_a=EXPORT_10A, battery_soc_pct=50)
     assert currents(d) == {"car": 0.0}
     assert reasons(d) == {"car": "below min current (excess threshold)"}
@@ -142,10 +171,11 @@ def test_excess_between_target_and_full_keeps_threshold():
 
 
 def test_excess_at_full_soc_behaves_like_solar_only():
-    s = site(excess_threshold_w=1000.0, battery=battery())
+    # No threshold any more, and the battery's 690 W count: 7590 W = 11 A.
+    s = site(excess_threshold_w=1000.0, battery=battery(max_discharge_w=690.0))
     d = decide(s, evse("car", mode=Mode.EXCESS), grid_a=EXPORT_10A, battery_soc_pct=99)
-    assert currents(d) == {"car": 10.0}
-    assert reasons(d) == {"car": "solar surplus"}
+    assert currents(d) == {"car": 11.0}
+    assert reasons(d) == {"car": "solar surplus and battery"}
 
 
 def test_continuous_car_eats_the_sun_before_solar_only():
@@ -227,35 +257,38 @@ def test_inverter_limit_does_not_touch_continuous_loads():
     assert currents(d) == {"car": 16.0}
 
 
-def test_tiers_continuous_before_solar_priority_whatever_the_priority():
-    # 21 A left; the continuous car (priority 9) takes 16, solar_priority (priority 1) 5 < 6.
+def test_minimums_of_every_tier_before_the_continuous_extra():
+    # 21 A left: mins first in rank order (continuous 6, solar_priority 6), then the
+    # continuous car takes the remainder 9 -> 15; no sun, so solar_priority stays at min.
     d = decide(
         site(),
         evse("sp", mode=Mode.SOLAR_PRIORITY, priority=1),
         evse("cont", priority=9),
         grid_a=(4.0, 4.0, 4.0),
     )
-    assert currents(d) == {"sp": 0.0, "cont": 16.0}
+    assert currents(d) == {"sp": 6.0, "cont": 15.0}
 
 
-def test_excess_plug_only_runs_on_pool_left_after_solar_only_car():
-    # pool 6900: the solar_only car takes 10 A = 6900 W; the 2000 W plug does not fit.
+def test_excess_plug_min_comes_before_the_solar_only_extra():
+    # pool 6900: the solar_only car's min takes 4140 W, the 2000 W plug fits in the 2760 W
+    # left; the car's extra gets the last 760 W = 1.1 A -> 7.1.
     d = decide(
         site(),
         evse("car", mode=Mode.SOLAR_ONLY),
         plug("boiler", 2000.0, mode=Mode.EXCESS, phase="B"),
         grid_a=EXPORT_10A,
     )
-    assert currents(d) == {"car": 10.0, "boiler": 0.0}
-    assert reasons(d)["boiler"] == "does not fit (solar surplus)"
+    assert currents(d) == {"car": 7.1, "boiler": pytest.approx(2000.0 / 230.0)}
+    assert reasons(d)["car"] == "solar surplus"
 
 
 def test_previous_levels_give_hysteresis_across_cycles():
-    # Cycle 1 at 80 % reaches target: solar_only runs. Cycle 2 at 78 % keeps it (80 - 3 = 77);
-    # cycle 3 at 76.9 % drops below target: "battery below target".
+    # Cycle 1 at 80 % reaches target: 6900 W + 4140 W of battery = 16 A (max). Cycle 2 at
+    # 78 % keeps it (80 - 3 = 77); cycle 3 at 76.9 % drops below target: the battery is owed
+    # 2070 W and adds nothing, 4830 W = 7 A.
     s = site(battery=battery())
     first = decide(s, evse("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A, battery_soc_pct=80)
-    assert currents(first) == {"car": 10.0}
+    assert currents(first) == {"car": 16.0}
     second = decide(
         s,
         evse("car", mode=Mode.SOLAR_ONLY),
@@ -263,7 +296,7 @@ def test_previous_levels_give_hysteresis_across_cycles():
         battery_soc_pct=78,
         battery_levels=first.battery_levels,
     )
-    assert currents(second) == {"car": 10.0}
+    assert currents(second) == {"car": 16.0}
     third = decide(
         s,
         evse("car", mode=Mode.SOLAR_ONLY),
@@ -271,10 +304,11 @@ def test_previous_levels_give_hysteresis_across_cycles():
         battery_soc_pct=76.9,
         battery_levels=second.battery_levels,
     )
-    assert reasons(third) == {"car": "battery below target"}
+    assert currents(third) == {"car": 7.0}
+    assert reasons(third) == {"car": "solar surplus after battery charge"}
     # Without the previous levels, 78 % is plainly below target.
     fresh = decide(s, evse("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A, battery_soc_pct=78)
-    assert currents(fresh) == {"car": 0.0}
+    assert currents(fresh) == {"car": 7.0}
 
 
 def test_string_modes_and_strategy_are_accepted():

@@ -200,3 +200,35 @@ def test_strict_idle_load_in_another_tier_is_not_held_by_that_tier():
     )
     assert currents(d) == {"carA": 11.0, "carB": 6.0}
     assert reasons(d)["carB"] == "not drawing: min offered"
+
+
+@pytest.mark.parametrize("strategy", ["optimized", "strict"])
+def test_optimized_and_strict_pick_who_runs_then_less_urgent_minimums_come_first(strategy):
+    # 20 A breaker, 2 A house: 18 A. Within the continuous mode the strategy runs c1 first to
+    # its 16 A max, which leaves 2 A < c2's 6 A min: c2 does not run. Then the
+    # solar_priority car's 6 A min comes before c1's extra: c1 gets 18 - 6 = 12 A.
+    d = decide(
+        site(main_breaker_a=20.0, distribution=strategy),
+        evse("c1", priority=1),
+        evse("c2", priority=2),
+        evse("sp", mode=Mode.SOLAR_PRIORITY),
+        grid_a=(2.0, 2.0, 2.0),
+    )
+    assert currents(d) == {"c1": 12.0, "c2": 0.0, "sp": 6.0}
+    assert reasons(d)["c1"] == "site phase A"
+    expected_c2 = (
+        "below min current (site phase A)" if strategy == "optimized" else "strict: waiting for c1"
+    )
+    assert reasons(d)["c2"] == expected_c2
+
+
+def test_priority_gives_every_tier_its_minimum_before_any_extra():
+    # Same site under priority: mins c1 6, c2 6, sp 6 = 18 A: nothing is left for extras.
+    d = decide(
+        site(main_breaker_a=20.0),
+        evse("c1", priority=1),
+        evse("c2", priority=2),
+        evse("sp", mode=Mode.SOLAR_PRIORITY),
+        grid_a=(2.0, 2.0, 2.0),
+    )
+    assert currents(d) == {"c1": 6.0, "c2": 6.0, "sp": 6.0}

@@ -122,9 +122,9 @@ LOAD_CASES = [
     ("unknown circuit", {"circuit": "shed"}, "circuit"),
     ("unknown mode", {"mode": "turbo"}, "mode"),
     ("unknown kind", {"kind": "heatpump"}, "kind"),
-    ("two phases", {"phases": 2}, "phases"),
+    ("four phases", {"phases": 4}, "phases"),
+    ("bool phases", {"phases": True}, "phases"),
     ("unknown phase", {"phase_map": ("A", "B", "D")}, "phase_map"),
-    ("repeated phase", {"phase_map": ("A", "A", "C")}, "phase_map"),
     ("short phase map", {"phase_map": ("A",)}, "phase_map"),
     ("min above max", {"min_a": 20.0, "max_a": 16.0}, "min_a"),
     ("negative min", {"min_a": -1.0}, "min_a"),
@@ -159,10 +159,30 @@ def test_one_phase_site_has_only_phase_a():
     assert (err.value.item, err.value.key) == ("load 'car'", "phase_map")
 
 
-def test_three_phase_load_on_one_phase_site():
+def test_three_phase_load_on_one_phase_site_needs_every_line_on_a():
+    one = replace(GOOD_SITE, phases=1)
     with pytest.raises(ConfigError) as err:
-        validate(replace(GOOD_SITE, phases=1), (), (Load("car", phases=3),))
-    assert (err.value.item, err.value.key) == ("load 'car'", "phases")
+        validate(one, (), (Load("car", phases=3),))
+    assert (err.value.item, err.value.key) == ("load 'car'", "phase_map")
+    assert "needs phase_map [A, A, A]" in str(err.value)
+    assert validate(one, (), (Load("car", phases=3, phase_map=("A", "A", "A")),)) is None
+
+
+def test_two_phase_loads_and_repeated_phases_are_accepted():
+    loads = (
+        Load("two", phases=2),
+        Load("two_on_bc", phases=2, phase_map=("B", "C", "A")),
+        Load("repeat", phases=3, phase_map=("A", "A", "C")),
+    )
+    assert validate(GOOD_SITE, (), loads) is None
+
+
+def test_metering_must_be_net_or_per_phase():
+    assert validate(replace(GOOD_SITE, metering="per_phase"), (), ()) is None
+    with pytest.raises(ConfigError) as err:
+        validate(replace(GOOD_SITE, metering="split"), (), ())
+    assert (err.value.item, err.value.key) == ("site", "metering")
+    assert "net, per_phase" in str(err.value)
 
 
 def test_strings_for_enums_are_accepted_when_valid():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ from load_juggler.engine.model import (
     InverterLimits,
     Load,
     LoadKind,
+    Metering,
     Mode,
     Site,
     Snapshot,
@@ -55,8 +57,13 @@ def circuits_strategy(draw, max_circuits: int = 6) -> tuple[Circuit, ...]:
 @st.composite
 def load_strategy(draw, n: int, site_phases: int, circuit_ids: list[str]) -> Load:
     kind = draw(st.sampled_from([LoadKind.EVSE, LoadKind.EVSE, LoadKind.PLUG]))
-    phases = draw(st.sampled_from([1, 3])) if site_phases == 3 else 1
-    phase_map = tuple(draw(st.permutations(["A", "B", "C"]))) if site_phases == 3 else ("A",)
+    phases = draw(st.sampled_from([1, 2, 3]))
+    site_names = ["A", "B", "C"][:site_phases]
+    if site_phases == 3 and draw(st.integers(0, 3)) > 0:
+        phase_map = tuple(draw(st.permutations(site_names)))
+    else:
+        # Repeated phases: a 3-phase charger on a 1-phase supply, or odd wiring.
+        phase_map = tuple(draw(st.sampled_from(site_names)) for _ in range(3))
     min_a = draw(st.sampled_from([0.0, 6.0, 6.0, 8.0, 10.0]))
     max_a = min_a + draw(st.sampled_from([0.0, 4.0, 10.0, 26.0]))
     if max_a <= 0:
@@ -104,6 +111,7 @@ def snapshots(draw) -> Snapshot:
             asymmetric=draw(st.booleans()),
         )
     site = Site(
+        metering=draw(st.sampled_from([Metering.NET, Metering.PER_PHASE])),
         phases=phases,
         voltage_v=draw(st.sampled_from([120.0, 230.0, 240.0])),
         main_breaker_a=draw(st.floats(10.0, 80.0)),
@@ -138,6 +146,14 @@ def snapshots(draw) -> Snapshot:
 # -- an independent model of the site ---------------------------------------------------------
 
 
+def lines(ld: Load) -> dict[str, int]:
+    """Lines of `ld` per site phase, counted by hand (a repeated phase counts twice)."""
+    counts: dict[str, int] = {}
+    for p in ld.phase_map[: ld.phases]:
+        counts[p] = counts.get(p, 0) + 1
+    return counts
+
+
 @dataclass
 class Model:
     snap: Snapshot
@@ -150,11 +166,12 @@ class Model:
         self.parent = {c.id: c.parent for c in snap.circuits}
         self.circuit = {c.id: c for c in snap.circuits}
         self.loads = {ld.id: ld for ld in snap.loads}
+        self.lines = {ld.id: lines(ld) for ld in snap.loads}
         self.cur = {i: a.current_a for i, a in self.decision.loads.items()}
         if snap.grid_a is not None:
             bg = list(snap.grid_a)
             for ld in snap.loads:
-                for k, p in enumerate(ld.site_phases):
+                for k, p in enumerate(ld.phase_map[: ld.phases]):
                     if ld.draw_a is not None and k < len(ld.draw_a):
                         bg[self.phases.index(p)] -= ld.draw_a[k]
         elif snap.house_a is not None:
@@ -179,6 +196,24 @@ class Model:
         if inv is not None and inv.max_w is not None:
             discharge = max(0.0, min(discharge, inv.max_w - snap.solar_w))
         self.discharge_w = discharge
+        green_discharge = discharge if self.above_target else 0.0
+        # Energy budgets (may be negative when the house already imports).
+        self.solar_w = self.surplus_w - due
+        self.green_w = self.solar_w + green_discharge
+        n = site.phases
+        self.solar_phase_w: dict[str, float] = {}
+        self.green_phase_w: dict[str, float] = {}
+        if Metering(site.metering) is Metering.PER_PHASE:
+            for i, p in enumerate(self.phases):
+                value = -bg[i] * self.v + (snap.battery_power_w - due) / n
+                self.solar_phase_w[p] = value
+                self.green_phase_w[p] = value + green_discharge / n
+        self.inverter_cap_w = math.inf
+        if inv is not None:
+            if not inv.asymmetric:
+                self.inverter_cap_w = max(0.0, self.pool_w + green_discharge) / n
+            if inv.max_w_per_phase is not None:
+                self.inverter_cap_w = min(self.inverter_cap_w, inv.max_w_per_phase)
 
     def path(self, load: Load) -> list[str]:
         nodes, node = [], load.circuit
@@ -194,33 +229,54 @@ class Model:
     def rule(self, ld: Load) -> str | None:
         """The energy rule the mode gives, or None when the mode gives nothing."""
         mode = Mode(ld.mode)
-        has_battery = self.snap.site.battery is not None
         if mode is Mode.OFF or not ld.connected:
             return None
         if mode is Mode.CONTINUOUS:
             return "any"
         if mode is Mode.SOLAR_PRIORITY:
-            if not has_battery:
-                return "green_above_min"
-            if not self.above_min:
-                return None
-            return "any" if self.above_target else "green_above_min"
-        if mode is Mode.SOLAR_ONLY and has_battery and not self.above_target:
-            return None
+            return "green_above_min"
+        if mode is Mode.EXCESS and not self.above_full:
+            return "excess"
         return "green"
 
-    def ceiling(self, h: str, removed: str | None = None) -> float:
-        """H's largest feasible current with everyone else final and `removed` at zero."""
-        cur = dict(self.cur)
+    def energy_room(self, h: str, cur: dict[str, float]) -> float:
+        """Amps of green (or, for excess, solar) power left for `h` with the others at `cur`."""
+        ld, v = self.loads[h], self.v
+        rule = self.rule(ld)
+        total_w = sum(c * v * self.loads[i].phases for i, c in cur.items() if i != h)
+        phase_w = {p: 0.0 for p in self.phases}
+        for i, c in cur.items():
+            if i != h:
+                for p, count in self.lines[i].items():
+                    phase_w[p] += c * v * count
+        budget_w = self.solar_w if rule == "excess" else self.green_w
+        per_phase = self.solar_phase_w if rule == "excess" else self.green_phase_w
+        room = (budget_w - total_w) / (v * ld.phases)
+        for p, count in self.lines[h].items():
+            if p in per_phase:
+                room = min(room, (per_phase[p] - phase_w[p]) / (v * count))
+            if math.isfinite(self.inverter_cap_w):
+                room = min(room, (self.inverter_cap_w - phase_w[p]) / (v * count))
+        if rule == "excess":
+            threshold = self.snap.site.excess_threshold_w
+            above = (self.solar_w - threshold - total_w) / (v * ld.phases)
+            room = 0.0 if above <= 1e-9 else min(room, max(above, self.min_of(ld)))
+        if rule == "green_above_min":
+            room = max(room, self.min_of(ld))
+        return room
+
+    def min_of(self, ld: Load) -> float:
+        return ld.min_a if ld.kind is LoadKind.EVSE else fixed_current(ld, self.v)
+
+    def ceiling(self, h: str, cur: dict[str, float]) -> float:
+        """H's largest feasible current with the other loads at `cur`."""
+        cur = dict(cur)
         cur[h] = 0.0
-        if removed is not None:
-            cur[removed] = 0.0
         site, ld = self.snap.site, self.loads[h]
         k, v = ld.phases, self.v
         best = ld.max_a if ld.kind is LoadKind.EVSE else math.inf
-        hp = set(ld.site_phases)
         for node in self.path(ld):
-            for p in hp:
+            for p, count in self.lines[h].items():
                 if node == SITE_NODE:
                     limit = site.main_breaker_a - self.bg[self.phases.index(p)]
                 else:
@@ -228,11 +284,11 @@ class Model:
                     if limit is None:
                         continue
                 used = sum(
-                    c
+                    c * self.lines[i].get(p, 0)
                     for i, c in cur.items()
-                    if p in self.loads[i].site_phases and node in self.path(self.loads[i])
+                    if node in self.path(self.loads[i])
                 )
-                best = min(best, limit - used)
+                best = min(best, (limit - used) / count)
             if node != SITE_NODE and self.circuit[node].max_power_w is not None:
                 used_w = sum(
                     c * v * self.loads[i].phases
@@ -246,26 +302,8 @@ class Model:
             best = min(best, room / (v * k))
         if not site.allow_grid_charging:
             best = min(best, (self.surplus_w + self.discharge_w - total_w) / (v * k))
-        rule = self.rule(ld)
-        if rule in ("green", "green_above_min"):
-            threshold = 0.0
-            if Mode(ld.mode) is Mode.EXCESS and not self.above_full:
-                threshold = site.excess_threshold_w
-            green = (self.pool_w - threshold - total_w) / (v * k)
-            inv = site.inverter
-            if inv is not None:
-                cap = math.inf if inv.asymmetric else self.pool_w / site.phases
-                if inv.max_w_per_phase is not None:
-                    cap = min(cap, inv.max_w_per_phase)
-                if math.isfinite(cap):
-                    for p in hp:
-                        used_w = sum(
-                            c * v for i, c in cur.items() if p in self.loads[i].site_phases
-                        )
-                        green = min(green, (cap - used_w) / v)
-            if rule == "green_above_min":
-                green = max(green, ld.min_a if ld.kind is LoadKind.EVSE else math.inf)
-            best = min(best, green)
+        if self.rule(ld) != "any":
+            best = min(best, self.energy_room(h, cur))
         return best
 
 
@@ -297,14 +335,14 @@ def check_invariants(snap: Snapshot, d: Decision) -> None:
             assert a.reason == "mode off"
         elif not ld.connected:
             assert a.reason == "not connected"
-        assert set(a.phases_a) == set(ld.site_phases)
+        assert a.phases_a == pytest.approx({p: c * n for p, n in m.lines[ld.id].items()})
 
     # Every phase of every node: background (site only) + allocation <= limit.
     nodes = [SITE_NODE, *m.circuit]
     for node in nodes:
         for i, p in enumerate(m.phases):
             alloc = sum(
-                m.cur[ld.id] for ld in snap.loads if p in ld.site_phases and node in m.path(ld)
+                m.cur[ld.id] * m.lines[ld.id].get(p, 0) for ld in snap.loads if node in m.path(ld)
             )
             assert abs(d.nodes[node].allocated_a[p] - alloc) < TOL
             if node == SITE_NODE:
@@ -333,19 +371,35 @@ def check_invariants(snap: Snapshot, d: Decision) -> None:
         assert total_w <= max(0.0, m.surplus_w + m.discharge_w) + 1e-3
     assert abs(d.surplus_w - m.surplus_w) < 1e-3
     assert abs(d.solar_pool_w - m.pool_w) < 1e-3
+    assert abs(d.green_w - max(0.0, m.green_w)) < 1e-3
 
-    # Surplus-fed loads live on what the higher tiers left of the solar pool (idle loads are
-    # offered last, so only drawing loads count here); excess loads also leave the threshold.
+    # Green power: a load restricted to it (solar_only, excess, solar_priority above its min)
+    # holds only green power left after the loads ranked before it have drawn and the loads
+    # ranked after it have their minimums (minimums come first; under strict the later loads
+    # of its own tier start only once it is at max). Idle loads are offered last and do not
+    # count. Excess needs export above the threshold and never uses the battery.
     drawing = [ld for ld in snap.loads if ld.drawing and m.rule(ld) is not None]
+    strict = Strategy(site.distribution) is Strategy.STRICT
 
-    def drawn_w(modes: set[Mode]) -> float:
-        return sum(m.power(ld.id) for ld in drawing if Mode(ld.mode) in modes)
+    def rank(ld: Load) -> tuple[int, int, str]:
+        return (Mode(ld.mode).urgency, ld.priority, ld.id)
 
-    green_w = drawn_w({Mode.SOLAR_ONLY, Mode.EXCESS})
-    assert green_w <= max(0.0, m.pool_w - drawn_w({Mode.CONTINUOUS, Mode.SOLAR_PRIORITY})) + 1e-3
-    threshold_w = 0.0 if m.above_full else site.excess_threshold_w
-    others_w = drawn_w({Mode.CONTINUOUS, Mode.SOLAR_PRIORITY, Mode.SOLAR_ONLY})
-    assert drawn_w({Mode.EXCESS}) <= max(0.0, m.pool_w - threshold_w - others_w) + 1e-3
+    for ld in drawing:
+        c, rule = m.cur[ld.id], m.rule(ld)
+        if c <= 0 or rule == "any":
+            continue
+        if rule == "green_above_min" and c <= m.min_of(ld) + TOL:
+            continue
+        seen: dict[str, float] = {}
+        for other in drawing:
+            if rank(other) <= rank(ld):
+                seen[other.id] = m.cur[other.id]
+            elif strict and Mode(other.mode).urgency == Mode(ld.mode).urgency:
+                seen[other.id] = 0.0
+            else:
+                seen[other.id] = min(m.cur[other.id], m.min_of(other))
+        room = m.energy_room(ld.id, seen)
+        assert c <= room + 1e-6, (ld, rule, c, room)
 
     # Strict: inside a tier, the first load short of its max blocks every later one.
     if Strategy(site.distribution) is Strategy.STRICT:
@@ -370,7 +424,34 @@ def check_invariants(snap: Snapshot, d: Decision) -> None:
                 if not full:
                     blocker = ld.id
 
-    # Order of service and the meaning of the reasons.
+    # Order of service. Nothing is left unused: a running load below its max cannot be raised
+    # with every other load where it is. Minimums come before extras: a running load below
+    # its max could not be raised either if a load of a less urgent tier were cut to its min
+    # (or, not drawing, had no offer); a continuous or solar_priority load left off could not
+    # get its min that way.
+    mins_first = Strategy(site.distribution) in (Strategy.PRIORITY, Strategy.SHARED)
+    for low in drawing if mins_first else ():
+        # Minimums first: a load whose min may come from anywhere, left off, would still not
+        # fit if any load of a more urgent tier gave up its extra above its min. (Under
+        # optimized and strict the load's own tier may have skipped it.)
+        if (
+            m.cur[low.id] > 0
+            or m.min_of(low) <= TOL
+            or m.rule(low) not in ("any", "green_above_min")
+        ):
+            continue
+        if d.loads[low.id].reason.startswith("strict: waiting for "):
+            continue
+        for high in drawing:
+            if Mode(high.mode).urgency >= Mode(low.mode).urgency:
+                continue
+            if m.cur[high.id] <= m.min_of(high) + TOL:
+                continue
+            cur = dict(m.cur)
+            cur[high.id] = m.min_of(high)
+            room = m.ceiling(low.id, cur)
+            assert room < m.min_of(low) - TOL, (low, high, room)
+
     for h in drawing:
         a = d.loads[h.id]
         if a.reason.startswith("strict: waiting for "):
@@ -386,21 +467,26 @@ def check_invariants(snap: Snapshot, d: Decision) -> None:
         at_max = a.current_a >= h.max_a - TOL if h.kind is LoadKind.EVSE else a.current_a > 0
         if at_max:
             continue
+        if a.current_a == 0 and m.rule(h) not in ("any", "green_above_min"):
+            continue
         lower = [
-            ld.id
+            ld
             for ld in snap.loads
             if ld.id != h.id
             and m.cur[ld.id] > 0
             and (Mode(ld.mode).urgency > Mode(h.mode).urgency or not ld.drawing)
         ]
-        for removed in [None, *lower]:
-            room = m.ceiling(h.id, removed)
+        for reduced in [None, *lower]:
+            cur = dict(m.cur)
+            if reduced is not None:
+                cur[reduced.id] = m.min_of(reduced) if reduced.drawing else 0.0
+            room = m.ceiling(h.id, cur)
             if h.kind is LoadKind.PLUG:
-                assert room < fixed_current(h, v) - TOL or a.current_a > 0, (h, removed, room, a)
+                assert room < fixed_current(h, v) - TOL or a.current_a > 0, (h, reduced, room, a)
             elif a.current_a == 0:
-                assert room < max(h.min_a, STEP_A) + TOL, (h, removed, room, a)
+                assert room < max(h.min_a, STEP_A) + TOL, (h, reduced, room, a)
             else:
-                assert room < a.current_a + STEP_A + TOL, (h, removed, room, a)
+                assert room < a.current_a + STEP_A + TOL, (h, reduced, room, a)
 
 
 @settings(

@@ -108,10 +108,10 @@ def test_the_every_key_example_runs_through_the_cli_with_the_json_contract() -> 
 
 
 def test_excess_threshold_w_keeps_a_plug_off_until_export_clears_it() -> None:
-    # 6000 W sun - 1380 W house = 4620 W export. Threshold 3000 W leaves 1620 W < 2000 W plug;
-    # at 300 s the threshold drops to 2000 W: 2620 W >= 2000 W, on after the 60 s start delay.
+    # 6000 W sun - 1380 W house = 4620 W export, below a 5000 W threshold: off. At 300 s the
+    # threshold drops to 2000 W: 4620 W is above it, on after the 60 s start delay.
     data = scenario(
-        {"solar_w": 6000, "excess_threshold_w": 3000},
+        {"solar_w": 6000, "excess_threshold_w": 5000},
         [{"id": "boiler", "type": "plug", "mode": "excess", "power_w": 2000, "phase_map": ["B"]}],
         timeline=[{"t": 300, "site": {"excess_threshold_w": 2000}}],
     )

@@ -136,7 +136,7 @@ def test_summary_and_plot(tmp_path: Path) -> None:
     done = cli(DATA / "solar-day.yaml", "--plot", plot)
     assert done.returncode == 0, done.stderr
     assert "overload: none" in done.stdout
-    assert "car" in done.stdout and "starts 1" in done.stdout
+    assert "car" in done.stdout and "starts 2" in done.stdout
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plot.stat().st_size > 20_000
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
-from ..engine.model import BatteryConfig, Circuit, InverterLimits, Site, Strategy
+from ..engine.model import BatteryConfig, Circuit, InverterLimits, Metering, Site, Strategy
 from ..engine.plausible import VOLTAGE_RANGE_LOW_V, VOLTAGE_RANGE_V
 from .reader import APPDAEMON_KEYS, ArgReader
 
@@ -162,6 +162,7 @@ def _parse_site(
     distribution = s.choice("distribution", "priority", [m.value for m in Strategy])
     threshold = s.number("excess_threshold_w", 0.0, minimum=0)
     grid_charging = s.boolean("allow_grid_charging", True)
+    metering = s.choice("metering", "net", [m.value for m in Metering])
     s.finish()
     return Site(
         phases=phases or 3,
@@ -173,6 +174,7 @@ def _parse_site(
         allow_grid_charging=grid_charging,
         battery=battery,
         inverter=inverter,
+        metering=Metering(metering),
     )
 
 

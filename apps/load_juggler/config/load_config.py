@@ -187,7 +187,7 @@ def _common(
             mode = parsed
     mode_select = r.entity("mode_select", ("input_select",))
     fix = r.boolean("fix_mode_options", False)
-    phases = r.integer("phases", default_phases, choices=(1, 3)) or default_phases
+    phases = r.integer("phases", default_phases, choices=(1, 2, 3)) or default_phases
     phase_map = _phase_map(r, phases)
     circuit = r.string("circuit", None)
     min_a, max_a = 6.0, 16.0
@@ -222,15 +222,12 @@ def _phase_map(r: ArgReader, phases: int) -> tuple[str, ...]:
     if names is None:
         return default
     upper = tuple(n.upper() for n in names)
-    if (
-        len(upper) != phases
-        or any(p not in SITE_PHASES for p in upper)
-        or len(set(upper)) != phases
-    ):
+    # A phase may repeat: a 3-phase charger on a 1-phase supply is [A, A, A].
+    if len(upper) != phases or any(p not in SITE_PHASES for p in upper):
         r.error(
             "phase_map",
             list(names),
-            f"must list {phases} distinct site phase(s) of A, B, C (the site phase of L1, L2, L3)",
+            f"must list {phases} site phase(s) of A, B, C (the site phase of L1, L2, L3)",
         )
         return default
     return upper

@@ -1,19 +1,37 @@
 """One allocation decision: snapshot in, per-load currents and the reasons behind them out.
 
-The order of service is the contract users rely on:
+The order of service is the contract users rely on (DESIGN.md "Control rules"):
 
-1. Loads are grouped in tiers by mode urgency (continuous, solar_priority, solar_only, excess);
-   a tier is fully served before the next one may take anything, so a lower tier only ever
-   gets what the higher tiers could not use. Within a tier, priority 1 goes first, ties by id,
-   and the site's distribution strategy decides how the tier shares what is left.
-2. Loads that are connected but not drawing come last, after every drawing load of every tier:
+1. Every eligible load is ranked by mode urgency (continuous, solar_priority, solar_only,
+   excess), then `priority` (1 first), then id. Every strategy is two steps over that ranking:
+   - minimums first: in rank order, each load gets its min while it fits. Under `optimized`
+     and `strict` the strategy first decides, tier by tier, which loads of the tier run
+     (`optimized`: to max in order, skipping a load whose min does not fit; `strict`: the next
+     load only when the previous is at max), and those keep their min;
+   - then the remainder, tier by tier in urgency order, per the strategy (`priority` and
+     `optimized`: in order up to each load's ceiling; `shared`: equal raises; `strict`: in
+     order, and a load short of its max makes every later load of its tier wait).
+   So a less urgent load's min is never taken by a more urgent load's extra.
+2. Green power is owed in rank order: a load restricted to green power (solar_only, excess,
+   solar_priority above its min) only keeps what is left after every load ranked before it
+   has drawn. A more urgent continuous car that takes the sun after the minimums were handed
+   out therefore lowers the green loads ranked after it, least urgent first, and the breaker
+   capacity that frees goes back to the loads ranked first.
+3. Loads that are connected but not drawing come last, after every drawing load of every tier:
    each is offered its min current if that still fits. The offer is counted against every
    limit, so if the car resumes it stays safe; reason "not drawing: min offered". Under
    `strict` no offer is made while a drawing load of the same tier ranked before it is below
    its max (reason "not drawing: strict: waiting for ..."): once drawing it would be cut at once.
-3. Every allocation respects every row of `circuits.Capacity` (site and circuit phases, circuit
-   power, import cap, no-grid budget), and surplus-fed modes also the solar pool, so the hard
-   invariants hold by construction rather than by cutting afterwards.
+4. Every allocation respects every row of `circuits.Capacity` (site and circuit phases, circuit
+   power, import cap, no-grid budget), and green-restricted rules also their energy rows, so
+   the hard invariants hold by construction rather than by cutting afterwards.
+
+Where each mode's energy may come from (DESIGN.md "Where the energy may come from"):
+continuous: any source; solar_priority: its min from any source whatever the SoC, above it
+green power only (the solar pool, plus the battery's discharge potential at or above target);
+solar_only: green power only; excess: only the solar pool (never the battery), and only while
+it exceeds `excess_threshold_w`, then `max(min, export above the threshold)`; at or above
+`full_soc` excess behaves like solar_only.
 
 `allocate` calls `validate.validate` itself (linear, cheap) and raises `ConfigError` on a bad
 configuration. Readings are not configuration: a missing or NaN grid reading falls back to
@@ -24,12 +42,20 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .battery import battery_levels
-from .circuits import Capacity, CircuitTree, LoadTerms, SiteRows, build_rows, load_terms
+from .circuits import (
+    REASON_EXCESS,
+    REASON_SOLAR,
+    Capacity,
+    CircuitTree,
+    LoadTerms,
+    add_energy_rows,
+    build_rows,
+    load_terms,
+)
 from .model import (
     SITE_NODE,
     BatteryLevels,
@@ -61,19 +87,18 @@ REASON_MAX = "max current"
 REASON_OFF = "mode off"
 REASON_NOT_CONNECTED = "not connected"
 REASON_NO_READING = "no grid reading"
-REASON_BATTERY_MIN = "battery below min"
-REASON_BATTERY_TARGET = "battery below target"
-REASON_SOLAR = "solar surplus"
-REASON_EXCESS = "excess threshold"
 REASON_OFFERED = "not drawing: min offered"
 REASON_PLUG_ON = "fits"
+__all__ = ["REASON_EXCESS", "REASON_SOLAR", "allocate", "floor_to_resolution"]
 
-# How a mode lets a load use energy: any source, only the solar pool, or at least its min
-# from anywhere and the solar pool on top (solar_priority while the battery sits between
-# min and target, or with no battery at all).
+# How a mode lets a load use energy: any source; only green power; at least its min from
+# anywhere and green power on top (solar_priority); only the solar pool above the excess
+# threshold, at least its min once it runs (excess below full SoC).
 ANY = "any"
 GREEN = "green"
 GREEN_ABOVE_MIN = "green_above_min"
+EXCESS = "excess"
+GREEN_RULES = frozenset({GREEN, GREEN_ABOVE_MIN, EXCESS})
 
 
 def floor_to_resolution(current_a: float) -> float:
@@ -99,33 +124,57 @@ class _Item:
     order: int
     current_a: float = 0.0
     reason: str = ""
+    #: Lowered because a load ranked before it took its green power: not raised again.
+    frozen: bool = False
+    #: Holds its min (which may be 0 A): the remainder may raise it.
+    running: bool = False
+    #: Set once step 2 looked at it: later passes keep the reason of the row that bound it.
+    raised: bool = False
 
     @property
     def limit_terms(self) -> list[tuple[int, float]]:
+        """Rows that stop this item from rising above its min."""
         if self.rule == ANY:
             return self.terms.hard
+        if self.rule == EXCESS:
+            return self.terms.hard + self.terms.solar + self.terms.excess
         return self.terms.hard + self.terms.green
+
+    @property
+    def touched_terms(self) -> list[tuple[int, float]]:
+        return self.terms.hard + self.terms.energy
 
 
 class _Allocator:
     """Holds the capacity rows and applies the strategies; one instance per decision."""
 
-    def __init__(self, capacity: Capacity, rows: SiteRows, excess_threshold_w: float) -> None:
+    def __init__(self, capacity: Capacity) -> None:
         self.capacity = capacity
-        self.rows = rows
-        self.excess_threshold_w = excess_threshold_w
+        #: How many times a `strict` tier gave capacity back in step 2.
+        self.released = 0
 
     # -- primitives -------------------------------------------------------------------------
 
     def ceiling(self, item: _Item) -> tuple[float, str]:
         """Highest current `item` could have now, and the name of the row that stops it."""
-        value, name = self.capacity.headroom(item.terms.hard, item.current_a)
-        if item.rule != ANY:
-            green, green_name = self.capacity.headroom(item.terms.green, item.current_a)
+        headroom = self.capacity.headroom
+        value, name = headroom(item.terms.hard, item.current_a)
+        green, green_name = math.inf, ""
+        if item.rule in (GREEN, GREEN_ABOVE_MIN):
+            green, green_name = headroom(item.terms.green, item.current_a)
             if item.rule == GREEN_ABOVE_MIN and green < item.min_a:
-                green, green_name = item.min_a, REASON_SOLAR
-            if green < value:
-                value, name = green, green_name
+                green = item.min_a
+        elif item.rule == EXCESS:
+            # Export above the threshold must exist at all; then the load may run at its min
+            # (fed by export below the threshold), never by battery or grid.
+            green, green_name = headroom(item.terms.solar, item.current_a)
+            above, above_name = headroom(item.terms.excess, item.current_a)
+            if above <= EPS:
+                green, green_name = 0.0, above_name
+            elif max(above, item.min_a) < green:
+                green, green_name = max(above, item.min_a), above_name
+        if green < value:
+            value, name = green, green_name
         if item.max_a <= value + EPS:
             value, name = item.max_a, REASON_PLUG_ON if item.plug else REASON_MAX
         return value, name
@@ -139,48 +188,100 @@ class _Allocator:
         value, name = self.ceiling(item)
         if value + EPS >= item.min_a:
             self.grant(item, item.min_a)
+            item.running = True
             item.reason = name if item.plug else (REASON_MAX if item.min_a >= item.max_a else name)
             return True
         self.grant(item, 0.0)
-        item.reason = f"does not fit ({name})" if item.plug else f"below min current ({name})"
+        item.running = False
+        item.reason = _refused(item, name)
         return False
 
     def raise_to_ceiling(self, item: _Item) -> None:
         """Raise an item that holds its min as far as the rows allow, at 0.1 A resolution."""
-        if item.plug:
+        if item.plug or item.frozen or not item.running:
             return
         value, name = self.ceiling(item)
         target = max(item.min_a, floor_to_resolution(value))
         if target > item.current_a + EPS and target <= value + ROUNDING_SLACK_A:
             self.grant(item, target)
-        item.reason = name
+            item.reason = name
+        elif not item.raised:
+            item.reason = name
+        item.raised = True
 
-    # -- strategies -------------------------------------------------------------------------
+    def release_to_min(self, item: _Item) -> None:
+        if item.current_a > item.min_a + EPS:
+            self.grant(item, item.min_a)
 
-    def serve_tier(self, items: Sequence[_Item], strategy: Strategy) -> _Item | None:
-        """Serve one tier; under `strict`, return the item the rest of the tier waits for."""
+    # -- step 1: minimums -------------------------------------------------------------------
+
+    def start_tier(self, items: Sequence[_Item], strategy: Strategy) -> None:
+        """Give the tier's loads that run under `strategy` their min, in rank order.
+
+        `optimized` and `strict` decide who runs by filling the tier in order as if it had
+        everything left; the extras are then handed back so that less urgent loads' minimums
+        come before them.
+        """
         if strategy is Strategy.OPTIMIZED:
             for item in items:
                 if self.try_min(item):
                     self.raise_to_ceiling(item)
         elif strategy is Strategy.STRICT:
-            waiting_for: _Item | None = None
-            for item in items:
-                if waiting_for is not None:
-                    item.reason = f"strict: waiting for {waiting_for.load.id}"
-                    continue
-                if self.try_min(item):
-                    self.raise_to_ceiling(item)
-                if item.current_a < item.max_a - EPS or item.current_a <= 0:
-                    waiting_for = item
-            return waiting_for
+            self.strict_pass(items)
         else:
-            granted = [item for item in items if self.try_min(item)]
-            if strategy is Strategy.SHARED:
-                self.water_fill(granted)
-            for item in granted:
-                self.raise_to_ceiling(item)
+            for item in items:
+                self.try_min(item)
+        for item in items:
+            self.release_to_min(item)
+            item.raised = False  # step 2 names the row that binds it there
+
+    # -- step 2: the remainder --------------------------------------------------------------
+
+    def raise_tier(self, items: Sequence[_Item], strategy: Strategy) -> _Item | None:
+        """Raise the running loads of one tier; under `strict`, return the load others wait for."""
+        if strategy is Strategy.STRICT:
+            return self.strict_pass(items, defer=True)
+        if strategy is Strategy.SHARED:
+            self.water_fill(items)
+        for item in items:
+            self.raise_to_ceiling(item)
         return None
+
+    def strict_pass(self, items: Sequence[_Item], *, defer: bool = False) -> _Item | None:
+        """In order: each load to its ceiling; the first one short of its max blocks the rest.
+
+        A load that cannot reach its max takes back what the loads after it hold; if it still
+        falls short it is the blocker, and every load after it waits at 0. With `defer` (step
+        2) the capacity taken back is not used at once: `released` counts up so that the
+        caller lets the more urgent tiers have it first and then runs this tier again.
+        """
+        blocker: _Item | None = None
+        for n, item in enumerate(items):
+            if blocker is not None:
+                if item.running:
+                    self.grant(item, 0.0)
+                    item.running = False
+                item.reason = f"strict: waiting for {blocker.load.id}"
+                continue
+            if self.strict_serve(item):
+                continue
+            later_running = [later for later in items[n + 1 :] if later.running]
+            for later in later_running:
+                self.grant(later, 0.0)
+                later.running = False
+            if later_running and defer:
+                self.released += 1
+                blocker = item
+            elif not self.strict_serve(item):
+                blocker = item
+        return blocker
+
+    def strict_serve(self, item: _Item) -> bool:
+        """Start (if needed) and raise one load under `strict`; True when it is at its max."""
+        if not item.running and (item.frozen or not self.try_min(item)):
+            return False
+        self.raise_to_ceiling(item)
+        return item.plug or item.current_a >= item.max_a - EPS
 
     def water_fill(self, items: Sequence[_Item]) -> None:
         """Raise all items by the same amount until each meets its max or a full row.
@@ -191,7 +292,14 @@ class _Allocator:
         rounding leftover is stranded.
         """
         rows = self.capacity.rows
-        active = [item for item in items if not item.plug and item.current_a < item.max_a - EPS]
+        active = [
+            item
+            for item in items
+            if not item.plug
+            and not item.frozen
+            and item.running
+            and item.current_a < item.max_a - EPS
+        ]
         if not active:
             return
         # Per row: remaining = base - slope * t, with t the common raise in amps.
@@ -202,7 +310,7 @@ class _Allocator:
         touched: list[list[tuple[int, float]]] = []
         limiting: list[set[int]] = []
         for n, item in enumerate(active):
-            terms = item.terms.hard + item.terms.green
+            terms = item.touched_terms
             touched.append(terms)
             limit_rows = {index for index, _ in item.limit_terms}
             limiting.append(limit_rows)
@@ -267,6 +375,40 @@ class _Allocator:
             if target > item.current_a + EPS:
                 self.grant(item, target)
 
+    # -- step 3: green power is owed in rank order ------------------------------------------
+
+    def settle_green(self, ranked: Sequence[_Item]) -> bool:
+        """Lower the green-restricted loads that hold power no longer green, least urgent first.
+
+        Loads ranked before them (a continuous car raised after the minimums) may have drawn
+        the green power they were given in step 1; each keeps only what its rows still allow,
+        or stops below its min. Going from the least urgent up, a lowered load gives its green
+        power back before a more urgent one is checked. Returns whether any load was lowered.
+        """
+        lowered = False
+        for item in reversed(ranked):
+            if item.rule not in GREEN_RULES or item.current_a <= 0:
+                continue
+            value, name = self.ceiling(item)
+            if value >= item.current_a - ROUNDING_SLACK_A:
+                continue
+            floored = floor_to_resolution(value)
+            if floored > value + ROUNDING_SLACK_A:
+                floored -= RESOLUTION_A
+            if item.rule == GREEN_ABOVE_MIN:
+                target = max(item.min_a, floored)  # its min may come from anywhere
+            elif item.plug or floored < item.min_a - EPS:
+                target = 0.0
+            else:
+                target = max(item.min_a, floored)
+            self.grant(item, target)
+            item.running = target > 0
+            item.reason = name if target > 0 else _refused(item, name)
+            item.frozen = True
+            item.raised = False
+            lowered = True
+        return lowered
+
     # -- not drawing --------------------------------------------------------------------------
 
     def offer_min(self, item: _Item) -> None:
@@ -275,21 +417,20 @@ class _Allocator:
         else:
             item.reason = f"not drawing: {item.reason}"
 
-    @contextmanager
-    def excess_rules(self, item_mode: Mode, apply_threshold: bool) -> Iterator[None]:
-        """While serving `excess` loads the solar pool is reduced by the export threshold."""
-        row = self.capacity.rows[self.rows.green_total]
-        threshold = self.excess_threshold_w
-        if item_mode is not Mode.EXCESS or not apply_threshold or threshold <= 0:
-            yield
-            return
-        row.remaining -= threshold
-        row.name = REASON_EXCESS
-        try:
-            yield
-        finally:
-            row.remaining += threshold
-            row.name = REASON_SOLAR
+
+def _refused(item: _Item, name: str) -> str:
+    return f"does not fit ({name})" if item.plug else f"below min current ({name})"
+
+
+def _tiers(items: Sequence[_Item]) -> list[list[_Item]]:
+    """Ranked items grouped by mode urgency, most urgent first."""
+    tiers: list[list[_Item]] = []
+    for item in items:
+        if tiers and tiers[-1][0].mode.urgency == item.mode.urgency:
+            tiers[-1].append(item)
+        else:
+            tiers.append([item])
+    return tiers
 
 
 def _background(snapshot: Snapshot, site: Site) -> tuple[tuple[float, ...], bool]:
@@ -309,23 +450,24 @@ def _background(snapshot: Snapshot, site: Site) -> tuple[tuple[float, ...], bool
     return worst_case_background(site), False
 
 
-def _rule(mode: Mode, levels: BatteryLevels | None) -> tuple[str | None, str]:
-    """How `mode` may use energy given the battery, or (None, reason) when it gets nothing."""
+def _rule(mode: Mode, levels: BatteryLevels | None) -> str | None:
+    """How `mode` may use energy given the battery levels; None for `off`.
+
+    The battery enters through the energy rows (its due charge below target, its discharge
+    potential at or above target), so only `excess` depends on the levels here: at or above
+    `full_soc` it behaves like solar_only.
+    """
     if mode is Mode.OFF:
-        return None, REASON_OFF
+        return None
     if mode is Mode.CONTINUOUS:
-        return ANY, ""
+        return ANY
     if mode is Mode.SOLAR_PRIORITY:
-        if levels is None:
-            return GREEN_ABOVE_MIN, ""
-        if not levels.above_min:
-            return None, REASON_BATTERY_MIN
-        return (ANY, "") if levels.above_target else (GREEN_ABOVE_MIN, "")
+        return GREEN_ABOVE_MIN
     if mode is Mode.SOLAR_ONLY:
-        if levels is not None and not levels.above_target:
-            return None, REASON_BATTERY_TARGET
-        return GREEN, ""
-    return GREEN, ""
+        return GREEN
+    if levels is not None and levels.above_full:
+        return GREEN
+    return EXCESS
 
 
 def allocate(snapshot: Snapshot) -> Decision:
@@ -352,24 +494,36 @@ def allocate(snapshot: Snapshot) -> Decision:
         tree,
         background_a,
         phase_names,
-        frame.solar_pool_w,
+        frame.green_w,
         frame.green_phase_cap_w,
         None if site.allow_grid_charging else frame.no_grid_budget_w,
         snapshot.circuit_background_a,
         snapshot.circuit_background_w,
     )
-    allocator = _Allocator(capacity, rows, site.excess_threshold_w)
-    apply_threshold = not (levels is not None and levels.above_full)
+    add_energy_rows(
+        capacity,
+        rows,
+        phase_names,
+        solar_w=frame.solar_left_w,
+        green_w=frame.green_w,
+        battery_due_w=frame.battery_due_w,
+        green_discharge_w=frame.green_discharge_w,
+        excess_threshold_w=site.excess_threshold_w,
+        solar_phase_w=frame.solar_phase_w,
+        green_phase_w=frame.green_phase_w,
+    )
+    allocator = _Allocator(capacity)
 
     reasons: dict[str, str] = {}
     items: list[_Item] = []
     for order, load in enumerate(snapshot.loads):
         mode = Mode(load.mode)
-        rule, reason = _rule(mode, levels)
-        if mode is not Mode.OFF and not load.connected:
-            rule, reason = None, REASON_NOT_CONNECTED
+        rule = _rule(mode, levels)
         if rule is None:
-            reasons[load.id] = reason
+            reasons[load.id] = REASON_OFF
+            continue
+        if not load.connected:
+            reasons[load.id] = REASON_NOT_CONNECTED
             continue
         plug = LoadKind(load.kind) is LoadKind.PLUG
         if plug:
@@ -385,20 +539,56 @@ def allocate(snapshot: Snapshot) -> Decision:
 
     drawing = sorted((i for i in items if i.load.drawing), key=sort_key)
     idle = sorted((i for i in items if not i.load.drawing), key=sort_key)
+    tiers = _tiers(drawing)
 
-    # Under `strict`, per tier urgency: the drawing load that the rest of its tier waits for.
-    waiting: dict[int, _Item] = {}
-    start = 0
-    while start < len(drawing):
-        mode = drawing[start].mode
-        end = start
-        while end < len(drawing) and drawing[end].mode.urgency == mode.urgency:
-            end += 1
-        with allocator.excess_rules(mode, apply_threshold):
-            blocker = allocator.serve_tier(drawing[start:end], strategy)
-        if blocker is not None:
-            waiting[mode.urgency] = blocker
-        start = end
+    def raise_all() -> dict[int, _Item]:
+        """Step 2 over every tier in urgency order.
+
+        When a `strict` tier gives capacity back (its blocker takes it from the loads that
+        must now wait), the pass starts again from the most urgent tier, so that capacity
+        goes to more urgent loads before the blocker.
+        """
+        blockers: dict[int, _Item] = {}
+        for _ in range(2 * len(drawing) + 2):
+            mark = allocator.released
+            blockers = {}
+            for n, tier in enumerate(tiers):
+                blocker = allocator.raise_tier(tier, strategy)
+                if blocker is not None:
+                    blockers[tier[0].mode.urgency] = blocker
+                if allocator.released != mark:
+                    # Extras handed out from this tier on are taken back and handed out again.
+                    for later_tier in tiers[n:]:
+                        for item in later_tier:
+                            allocator.release_to_min(item)
+                    break
+            else:
+                return blockers
+        return blockers
+
+    for tier in tiers:
+        allocator.start_tier(tier, strategy)
+    waiting = raise_all()
+    # Each pass lowers the green loads that lost their green power (lowered loads are not
+    # raised again); the breaker capacity they free goes back to the loads ranked first, which
+    # may take more green power, hence the next pass. Green loads only go down and the others
+    # only up, so this settles; the bound is a guard, after which the green loads are settled
+    # once more without handing capacity out again.
+    for attempt in range(2 * len(drawing) + 2):
+        if not allocator.settle_green(drawing):
+            if attempt == 0:
+                break
+            # A load lowered early may have regained green power when a load ranked before it
+            # was lowered later: raise every running load once more within its rows (no row a
+            # green load relies on goes negative by it; the others are at their ceiling).
+            for item in drawing:
+                item.frozen = False
+            waiting = raise_all()
+            break
+        waiting = raise_all()
+    else:
+        allocator.settle_green(drawing)
+
     for item in idle:
         # A load that is not drawing yet is offered only what it could keep once it draws:
         # under `strict` it would wait behind a load of its tier ranked before it that is not
@@ -407,8 +597,7 @@ def allocate(snapshot: Snapshot) -> Decision:
         if blocker is not None and sort_key(blocker) < sort_key(item):
             item.reason = f"not drawing: strict: waiting for {blocker.load.id}"
             continue
-        with allocator.excess_rules(item.mode, apply_threshold):
-            allocator.offer_min(item)
+        allocator.offer_min(item)
 
     by_id = {item.load.id: item for item in items}
     allocations: dict[str, LoadAllocation] = {}
@@ -418,7 +607,7 @@ def allocate(snapshot: Snapshot) -> Decision:
         reason = item.reason if item is not None else reasons[load.id]
         if not has_reading and current_a <= 0 and item is not None:
             reason = REASON_NO_READING
-        phases_a = {phase: current_a for phase in load.site_phases}
+        phases_a = {phase: current_a * count for phase, count in load.lines_per_phase.items()}
         if item is not None and item.plug and current_a > 0:
             power_w = float(load.power_w)  # type: ignore[arg-type]
         else:
@@ -441,6 +630,7 @@ def allocate(snapshot: Snapshot) -> Decision:
         solar_pool_w=frame.solar_pool_w,
         import_w=import_w,
         battery_levels=levels,
+        green_w=max(0.0, frame.green_w),
     )
 
 
@@ -467,8 +657,8 @@ def _node_reports(
             continue
         for node in tree.path(load.circuit):
             per_phase = allocated[node]
-            for phase in load.site_phases:
-                per_phase[phase] += allocation.current_a
+            for phase, amps in allocation.phases_a.items():
+                per_phase[phase] += amps
             power[node] += allocation.power_w
     import_w = sum(background_a) * site.voltage_v + power[SITE_NODE]
 

@@ -45,13 +45,20 @@ class Row:
 class LoadTerms:
     """The rows one load touches, each with the amount one amp of this load uses of it.
 
-    `hard` rows always limit the load; `green` rows (solar pool, inverter shares) limit only
-    loads restricted to surplus, but every load consumes them so that a continuous car eating
-    the sun leaves nothing for the surplus-fed loads after it.
+    `hard` rows always limit the load. `energy` rows (solar pool, green power, the excess
+    threshold, inverter and per-phase metering shares) are consumed by every load, so that a
+    continuous car eating the sun leaves nothing for the surplus-fed loads after it, but they
+    limit only the loads restricted to them: `green` lists those that limit green-only loads
+    (solar_only, and solar_priority above its min), `solar` those that limit an `excess` load
+    (no battery, no grid), and `excess` is the row of the export above the threshold.
+    Each row appears once per load: a phase that carries several lines has its coefs summed.
     """
 
     hard: list[tuple[int, float]] = field(default_factory=list)
     green: list[tuple[int, float]] = field(default_factory=list)
+    solar: list[tuple[int, float]] = field(default_factory=list)
+    excess: list[tuple[int, float]] = field(default_factory=list)
+    energy: list[tuple[int, float]] = field(default_factory=list)
 
 
 class Capacity:
@@ -80,13 +87,18 @@ class Capacity:
         rows = self.rows
         for index, coef in terms.hard:
             rows[index].remaining -= coef * delta_a
-        for index, coef in terms.green:
+        for index, coef in terms.energy:
             rows[index].remaining -= coef * delta_a
 
 
 @dataclass
 class SiteRows:
-    """Indices of the shared rows, so terms can be assembled per load."""
+    """Indices of the shared rows, so terms can be assembled per load.
+
+    `green_total` is the green power row and `green_phase` the inverter's per-phase caps
+    (both from `build_rows`); `add_energy_rows` adds the solar-only pool, the excess
+    threshold and the per-phase metering rows.
+    """
 
     node_phase: dict[tuple[str, str], int]
     node_power: dict[str, int]
@@ -94,6 +106,10 @@ class SiteRows:
     no_grid: int | None
     green_total: int
     green_phase: dict[str, int]
+    solar_total: int | None = None
+    excess: int | None = None
+    metered_green_phase: dict[str, int] = field(default_factory=dict)
+    metered_solar_phase: dict[str, int] = field(default_factory=dict)
 
 
 def build_rows(
@@ -153,16 +169,61 @@ def build_rows(
     return SiteRows(node_phase, node_power, import_cap, no_grid, green_total, green_phase)
 
 
+REASON_SOLAR = "solar surplus"
+REASON_SOLAR_AND_BATTERY = "solar surplus and battery"
+REASON_BATTERY_CHARGES_FIRST = "solar surplus after battery charge"
+REASON_EXCESS = "excess threshold"
+
+
+def add_energy_rows(
+    capacity: Capacity,
+    rows: SiteRows,
+    site_phases: Sequence[str],
+    *,
+    solar_w: float,
+    green_w: float,
+    battery_due_w: float,
+    green_discharge_w: float,
+    excess_threshold_w: float,
+    solar_phase_w: Sequence[float] = (),
+    green_phase_w: Sequence[float] = (),
+) -> None:
+    """Add the energy rows `build_rows` does not make, and name the green row after its source.
+
+    `solar_w` and `green_w` are budgets (surplus after the battery's due, plus the battery's
+    green discharge for `green_w`) and may be negative when the house already imports.
+    """
+    green_row = capacity.rows[rows.green_total]
+    if green_discharge_w > 0:
+        green_row.name = REASON_SOLAR_AND_BATTERY
+    elif battery_due_w > 0:
+        green_row.name = REASON_BATTERY_CHARGES_FIRST
+    else:
+        green_row.name = REASON_SOLAR
+    green_row.remaining = green_w
+    solar_name = REASON_BATTERY_CHARGES_FIRST if battery_due_w > 0 else REASON_SOLAR
+    rows.solar_total = capacity.add(solar_name, solar_w)
+    rows.excess = capacity.add(REASON_EXCESS, solar_w - max(0.0, excess_threshold_w))
+    for phase, value in zip(site_phases, green_phase_w, strict=False):
+        rows.metered_green_phase[phase] = capacity.add(f"{green_row.name} phase {phase}", value)
+    for phase, value in zip(site_phases, solar_phase_w, strict=False):
+        rows.metered_solar_phase[phase] = capacity.add(f"{solar_name} phase {phase}", value)
+
+
 def load_terms(load: Load, path: Sequence[str], rows: SiteRows, voltage_v: float) -> LoadTerms:
-    """The rows `load` touches, following its circuit path up to the site."""
-    phases = load.site_phases
-    watts_per_a = voltage_v * len(phases)
+    """The rows `load` touches, following its circuit path up to the site.
+
+    Repeated phases are merged into one term per row with the line count as coef, so
+    `Capacity.headroom` divides each row's remaining by the load's whole use of it.
+    """
+    lines = load.lines_per_phase
+    watts_per_a = voltage_v * len(load.site_phases)
     terms = LoadTerms()
     for node in path:
-        for phase in phases:
+        for phase, count in lines.items():
             index = rows.node_phase.get((node, phase))
             if index is not None:
-                terms.hard.append((index, 1.0))
+                terms.hard.append((index, float(count)))
         index = rows.node_power.get(node)
         if index is not None:
             terms.hard.append((index, watts_per_a))
@@ -170,9 +231,30 @@ def load_terms(load: Load, path: Sequence[str], rows: SiteRows, voltage_v: float
         terms.hard.append((rows.import_cap, watts_per_a))
     if rows.no_grid is not None:
         terms.hard.append((rows.no_grid, watts_per_a))
+
+    inverter = [
+        (rows.green_phase[phase], voltage_v * count)
+        for phase, count in lines.items()
+        if phase in rows.green_phase
+    ]
     terms.green.append((rows.green_total, watts_per_a))
-    for phase in phases:
-        index = rows.green_phase.get(phase)
+    for phase, count in lines.items():
+        index = rows.metered_green_phase.get(phase)
         if index is not None:
-            terms.green.append((index, voltage_v))
+            terms.green.append((index, voltage_v * count))
+    terms.green.extend(inverter)
+    if rows.solar_total is not None:
+        terms.solar.append((rows.solar_total, watts_per_a))
+    for phase, count in lines.items():
+        index = rows.metered_solar_phase.get(phase)
+        if index is not None:
+            terms.solar.append((index, voltage_v * count))
+    terms.solar.extend(inverter)
+    if rows.excess is not None:
+        terms.excess.append((rows.excess, watts_per_a))
+    seen: set[int] = set()
+    for index, coef in (*terms.green, *terms.solar, *terms.excess):
+        if index not in seen:
+            seen.add(index)
+            terms.energy.append((index, coef))
     return terms

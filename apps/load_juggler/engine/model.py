@@ -48,6 +48,19 @@ class Strategy(StrEnum):
     STRICT = "strict"
 
 
+class Metering(StrEnum):
+    """How the grid meter settles the phases, which decides where green power may be used.
+
+    `net`: one meter sums the phases (most of Europe): export on one phase pays for import on
+    another, so a one-phase load may use surplus exported on the other phases. `per_phase`:
+    every phase is settled on its own, so green power is counted per phase (the inverter's
+    output split evenly, minus that phase's house load).
+    """
+
+    NET = "net"
+    PER_PHASE = "per_phase"
+
+
 class LoadKind(StrEnum):
     """`evse` takes any current in [min_a, max_a]; `plug` is on/off at a fixed power."""
 
@@ -100,6 +113,7 @@ class Site:
     allow_grid_charging: bool = True
     battery: BatteryConfig | None = None
     inverter: InverterLimits | None = None
+    metering: Metering = Metering.NET
 
 
 @dataclass(frozen=True)
@@ -132,8 +146,20 @@ class Load:
 
     @property
     def site_phases(self) -> tuple[str, ...]:
-        """Site phases this load draws from, in L1, L2, L3 order."""
+        """Site phase of each line of this load, in L1, L2, L3 order; may repeat a phase.
+
+        A 2-phase load has two lines; a 3-phase charger on a 1-phase supply has three lines on
+        phase A, so one line's current counts three times there.
+        """
         return tuple(self.phase_map[: self.phases])
+
+    @property
+    def lines_per_phase(self) -> dict[str, int]:
+        """How many of this load's lines land on each site phase it uses (repeats summed)."""
+        counts: dict[str, int] = {}
+        for phase in self.site_phases:
+            counts[phase] = counts.get(phase, 0) + 1
+        return counts
 
 
 @dataclass(frozen=True)
@@ -190,6 +216,14 @@ class NodeReport:
 
 @dataclass(frozen=True)
 class Decision:
+    """The allocation plus the energy frame it was made in.
+
+    `surplus_w`: what loads could take with no grid exchange and the battery idle;
+    `solar_pool_w`: the part of it not owed to the battery; `green_w`: what green-only loads
+    could share before any load took some (the pool, plus the battery's discharge potential
+    while SoC is at or above target).
+    """
+
     loads: dict[str, LoadAllocation]
     nodes: dict[str, NodeReport]
     background_a: tuple[float, ...]
@@ -197,3 +231,4 @@ class Decision:
     solar_pool_w: float
     import_w: float
     battery_levels: BatteryLevels | None = None
+    green_w: float = 0.0

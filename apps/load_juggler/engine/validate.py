@@ -13,7 +13,17 @@ from enum import Enum
 from typing import Any
 
 from .errors import ConfigError
-from .model import SITE_NODE, SITE_PHASES, Circuit, Load, LoadKind, Mode, Site, Strategy
+from .model import (
+    SITE_NODE,
+    SITE_PHASES,
+    Circuit,
+    Load,
+    LoadKind,
+    Metering,
+    Mode,
+    Site,
+    Strategy,
+)
 
 
 def _enum(item: str, key: str, value: Any, enum_type: type[Enum]) -> Enum:
@@ -50,6 +60,7 @@ def _validate_site(site: Site) -> None:
         _positive(item, "max_import_w", site.max_import_w)
     _non_negative(item, "excess_threshold_w", site.excess_threshold_w)
     _enum(item, "distribution", site.distribution, Strategy)
+    _enum(item, "metering", site.metering, Metering)
     battery = site.battery
     if battery is not None:
         for key in ("min_soc_pct", "target_soc_pct", "full_soc_pct"):
@@ -127,27 +138,32 @@ def _validate_load(load: Load, site: Site, circuits: Mapping[str, Circuit]) -> N
         or not 1 <= load.priority <= 10
     ):
         raise ConfigError(item, "priority", load.priority, "must be an integer within 1..10")
-    if load.phases not in (1, 3):
-        raise ConfigError(item, "phases", load.phases, "must be 1 or 3")
+    if isinstance(load.phases, bool) or load.phases not in (1, 2, 3):
+        raise ConfigError(item, "phases", load.phases, "must be 1, 2 or 3")
     phase_map = tuple(load.phase_map)
     if len(phase_map) < load.phases:
-        raise ConfigError(item, "phase_map", list(phase_map), f"needs {load.phases} site phases")
+        raise ConfigError(
+            item,
+            "phase_map",
+            list(phase_map),
+            f"needs {load.phases} site phases (one per line L1..L{load.phases})",
+        )
     for phase in phase_map:
         if phase not in SITE_PHASES:
             raise ConfigError(item, "phase_map", list(phase_map), "phases must be A, B or C")
-    if len(set(phase_map)) != len(phase_map):
-        raise ConfigError(item, "phase_map", list(phase_map), "must not repeat a phase")
-    if load.phases > site.phases:
-        raise ConfigError(
-            item, "phases", load.phases, f"a {site.phases}-phase site takes only 1-phase loads"
-        )
+    # A phase may repeat: a 3-phase charger on a 1-phase supply has every line on A.
+    site_phases = SITE_PHASES[: site.phases]
     for phase in load.site_phases:
-        if phase not in SITE_PHASES[: site.phases]:
+        if phase not in site_phases:
+            hint = ""
+            if site.phases == 1:
+                hint = f"; a {load.phases}-phase load on a 1-phase supply needs phase_map "
+                hint += "[" + ", ".join("A" for _ in range(load.phases)) + "]"
             raise ConfigError(
                 item,
                 "phase_map",
                 list(phase_map),
-                f"phase {phase} does not exist on a {site.phases}-phase site (only A)",
+                f"phase {phase} does not exist on a {site.phases}-phase site (only A){hint}",
             )
     min_a = _number(item, "min_a", load.min_a)
     max_a = _number(item, "max_a", load.max_a)

@@ -25,6 +25,7 @@ from ..engine.model import (
     InverterLimits,
     Load,
     LoadKind,
+    Metering,
     Mode,
     Site,
     Strategy,
@@ -130,9 +131,9 @@ def _choice(item: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
-def _phases(item: str, key: str, value: Any) -> int:
-    if value not in (1, 3) or isinstance(value, bool):
-        raise ConfigError(item, key, value, "must be 1 or 3")
+def _phases(item: str, key: str, value: Any, allowed: tuple[int, ...] = (1, 3)) -> int:
+    if value not in allowed or isinstance(value, bool):
+        raise ConfigError(item, key, value, "must be " + " or ".join(map(str, allowed)))
     return int(value)
 
 
@@ -170,6 +171,7 @@ SITE_KEYS = (
     "house_a",
     "battery",
     "inverter",
+    "metering",
 )
 BATTERY_KEYS = (
     "soc",
@@ -259,6 +261,9 @@ def parse_site(data: Mapping[str, Any]) -> SiteSpec:
         ),
         battery=battery.config if battery else None,
         inverter=_inverter(data.get("inverter")),
+        metering=Metering(
+            _choice("site", "metering", data.get("metering", "net"), tuple(Metering))
+        ),
     )
     return SiteSpec(
         site=site,
@@ -280,6 +285,7 @@ def site_as_dict(spec: SiteSpec) -> dict[str, Any]:
         "solar_w": spec.solar_w,
         "excess_threshold_w": site.excess_threshold_w,
         "allow_grid_charging": site.allow_grid_charging,
+        "metering": site.metering.value,
         "house_a": list(spec.house_a),
     }
     if spec.battery is not None:
@@ -346,7 +352,9 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     priority = data.get("priority", 5)
     if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 10:
         raise ConfigError(item, "priority", priority, "must be an integer within 1..10")
-    phases = _phases(item, "phases", data.get("phases", 1 if kind == "plug" else site.phases))
+    phases = _phases(
+        item, "phases", data.get("phases", 1 if kind == "plug" else site.phases), (1, 2, 3)
+    )
     default_map = list(SITE_PHASES[:phases])
     phase_map = data.get("phase_map", default_map)
     if not isinstance(phase_map, list) or not all(isinstance(p, str) for p in phase_map):
