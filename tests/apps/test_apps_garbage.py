@@ -21,9 +21,9 @@ from load_juggler.loads.switch import SwitchLoad
 
 #: Every site sensor the hub reads, with its good state and unit.
 GOOD: dict[str, tuple[str, dict[str, Any]]] = {
-    "sensor.grid_l1": ("5", {"unit_of_measurement": "A"}),
-    "sensor.grid_l2": ("5", {"unit_of_measurement": "A"}),
-    "sensor.grid_l3": ("5", {"unit_of_measurement": "A"}),
+    "sensor.grid_l1": ("-2", {"unit_of_measurement": "A"}),
+    "sensor.grid_l2": ("-2", {"unit_of_measurement": "A"}),
+    "sensor.grid_l3": ("-2", {"unit_of_measurement": "A"}),
     "sensor.solar_power": ("5000", {"unit_of_measurement": "W"}),
     "sensor.voltage": ("230", {"unit_of_measurement": "V"}),
     "sensor.soc": ("85", {"unit_of_measurement": "%"}),
