@@ -58,9 +58,22 @@ class SiteSpec:
 
 @dataclass(frozen=True)
 class LoadSpec:
+    """A load as configured plus how the simulated device really behaves.
+
+    `meter_interval_s`: its draw meter refreshes only this often (0: every cycle).
+    `obeys` False: the device ignores every command and draws `stuck_a` per load phase (None:
+    its maximum). `manual_on`: a plug switched on by hand, drawing whatever was decided.
+    `draw_limit_a`: a car takes at most this (tapering), None: what it is offered.
+    """
+
     load: Load
     draws: bool = True
     connected: bool = True
+    meter_interval_s: float = 0.0
+    obeys: bool = True
+    stuck_a: tuple[float, ...] | None = None
+    manual_on: bool = False
+    draw_limit_a: float | None = None
 
 
 @dataclass(frozen=True)
@@ -329,6 +342,11 @@ LOAD_KEYS = (
     "circuit",
     "power_w",
     "connected",
+    "meter_interval_s",
+    "obeys",
+    "stuck_a",
+    "manual_on",
+    "draw_limit_a",
 )
 CIRCUIT_KEYS = ("id", "limit_a", "members", "parent", "max_power_w")
 
@@ -379,11 +397,37 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         power_w=power_w,
         circuit=circuit,
     )
+    manual_on = _bool(item, "manual_on", data.get("manual_on", False))
+    if manual_on and kind != LoadKind.PLUG.value:
+        raise ConfigError(item, "manual_on", manual_on, "only a plug can be switched on by hand")
+    draw_limit = data.get("draw_limit_a")
+    if draw_limit is not None:
+        if kind == LoadKind.PLUG.value:
+            raise ConfigError(
+                item, "draw_limit_a", draw_limit, "only a car's draw can be limited; not a plug"
+            )
+        draw_limit = _non_negative(item, "draw_limit_a", draw_limit)
     return LoadSpec(
         load=load,
         draws=_bool(item, "draws", data.get("draws", True)),
         connected=_bool(item, "connected", data.get("connected", True)),
+        meter_interval_s=_non_negative(item, "meter_interval_s", data.get("meter_interval_s", 0.0)),
+        obeys=_bool(item, "obeys", data.get("obeys", True)),
+        stuck_a=_stuck(item, data.get("stuck_a"), phases),
+        manual_on=manual_on,
+        draw_limit_a=draw_limit,
     )
+
+
+def _stuck(item: str, value: Any, phases: int) -> tuple[float, ...] | None:
+    """`stuck_a`: one number for every load phase, or one per load phase (L1..)."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        if len(value) != phases:
+            raise ConfigError(item, "stuck_a", value, f"needs {phases} values, one per load phase")
+        return tuple(_non_negative(item, "stuck_a", v) for v in value)
+    return tuple(_non_negative(item, "stuck_a", value) for _ in range(phases))
 
 
 def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
@@ -398,6 +442,11 @@ def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
         "draws": spec.draws,
         "connected": spec.connected,
         "circuit": load.circuit,
+        "meter_interval_s": spec.meter_interval_s,
+        "obeys": spec.obeys,
+        "stuck_a": None if spec.stuck_a is None else list(spec.stuck_a),
+        "manual_on": spec.manual_on,
+        "draw_limit_a": spec.draw_limit_a,
     }
     if load.kind is LoadKind.PLUG:
         data["power_w"] = load.power_w
