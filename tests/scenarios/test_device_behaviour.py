@@ -266,7 +266,7 @@ def test_the_new_load_keys_survive_a_timeline_change_of_another_key() -> None:
         ),
         (
             {"id": "car", "meter_interval_s": -5},
-            "load 'car': key 'meter_interval_s' = -5 is invalid: must be >= 0",
+            "load 'car': key 'meter_interval_s' = -5 is invalid: must be a number >= 0",
         ),
     ],
 )

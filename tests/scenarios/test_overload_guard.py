@@ -132,6 +132,7 @@ def disobedient_sites(draw: Any) -> dict[str, Any]:
     loads = draw(st.lists(st.one_of(evse, plug), min_size=1, max_size=4))
     for i, load in enumerate(loads):
         load["id"] = f"load{i}"
+        load["phase_map"] = load["phase_map"][: load["phases"]]  # one site phase per load phase
     timeline = []
     for t in sorted(set(draw(st.lists(st.integers(1, 35).map(lambda k: k * 25), max_size=5)))):
         load = draw(st.sampled_from(loads))

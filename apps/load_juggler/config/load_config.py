@@ -28,9 +28,14 @@ MODE_OPTIONS: tuple[str, ...] = tuple(MODE_WORDS.values())
 
 
 def parse_mode(value: Any) -> Mode | None:
-    """'Solar Priority', 'solar_priority', 'solar-priority' -> Mode.SOLAR_PRIORITY; else None."""
+    """'Solar Priority', 'solar_priority', 'solar-priority' -> Mode.SOLAR_PRIORITY; else None.
+
+    YAML reads an unquoted `mode: off` as false: that is `off`.
+    """
     if isinstance(value, Mode):
         return value
+    if value is False:
+        return Mode.OFF
     if not isinstance(value, str):
         return None
     key = re.sub(r"[\s\-]+", "_", value.strip().lower())

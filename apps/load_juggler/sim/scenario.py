@@ -9,7 +9,6 @@ reads as false, means `off`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..config import ArgReader, parse_mode
 from ..engine.errors import ConfigError
 from ..engine.model import (
     SITE_PHASES,
@@ -100,18 +100,39 @@ class Scenario:
 # ----------------------------------------------------------------------------- value checkers
 
 
+def _reader(item: str, key: str, value: Any) -> ArgReader:
+    return ArgReader(item, {key: value})
+
+
+def _checked(reader: ArgReader, result: Any) -> Any:
+    if reader.errors:
+        raise reader.errors[0]
+    return result
+
+
 def _number(
-    item: str, key: str, value: Any, *, minimum: float | None = None, above: bool = False
+    item: str,
+    key: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    above: bool = False,
+    maximum: float | None = None,
 ) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """A number read exactly as the apps read apps.yaml (`config.ArgReader.number`): a number
+    written as a string (`"25"`, `5e3`, which YAML leaves a string) counts, NaN and inf do not."""
+    if value is None:
         raise ConfigError(item, key, value, "must be a number")
-    if minimum is not None and (value <= minimum if above else value < minimum):
-        raise ConfigError(item, key, value, f"must be {'>' if above else '>='} {minimum:g}")
-    return float(value)
+    r = _reader(item, key, value)
+    if above:
+        number = r.number(key, None, above=minimum, maximum=maximum)
+    else:
+        number = r.number(key, None, minimum=minimum, maximum=maximum)
+    return float(_checked(r, number))
 
 
-def _positive(item: str, key: str, value: Any) -> float:
-    return _number(item, key, value, minimum=0.0, above=True)
+def _positive(item: str, key: str, value: Any, maximum: float | None = None) -> float:
+    return _number(item, key, value, minimum=0.0, above=True, maximum=maximum)
 
 
 def _non_negative(item: str, key: str, value: Any) -> float:
@@ -119,10 +140,15 @@ def _non_negative(item: str, key: str, value: Any) -> float:
 
 
 def _pct(item: str, key: str, value: Any) -> float:
-    number = _number(item, key, value, minimum=0.0)
-    if number > 100:
-        raise ConfigError(item, key, value, "must be within 0..100")
-    return number
+    return _number(item, key, value, minimum=0.0, maximum=100.0)
+
+
+def _integer(item: str, key: str, value: Any, **bounds: Any) -> int:
+    """A whole number as the apps read one: `1.0` and `"3"` count."""
+    if value is None:
+        raise ConfigError(item, key, value, "must be a whole number")
+    r = _reader(item, key, value)
+    return int(_checked(r, r.integer(key, None, **bounds)))
 
 
 def _bool(item: str, key: str, value: Any) -> bool:
@@ -144,9 +170,34 @@ def _choice(item: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 
 def _phases(item: str, key: str, value: Any) -> int:
-    if value not in (1, 3) or isinstance(value, bool):
-        raise ConfigError(item, key, value, "must be 1 or 3")
-    return int(value)
+    return _integer(item, key, value, choices=(1, 3))
+
+
+def _mode(item: str, value: Any) -> Mode:
+    """As the apps read `mode` (`Solar Priority`, `solar-priority`); unquoted `off` too."""
+    mode = parse_mode(value)
+    if mode is None:
+        raise ConfigError(item, "mode", value, "must be one of " + ", ".join(m.value for m in Mode))
+    return mode
+
+
+def _phase_map(item: str, value: Any, phases: int) -> tuple[str, ...]:
+    """As the apps read `phase_map`: `phases` distinct site phases, any case (`[a, b, c]`)."""
+    r = _reader(item, "phase_map", value)
+    names = _checked(r, r.names("phase_map"))
+    upper = tuple(n.upper() for n in names)
+    if (
+        len(upper) != phases
+        or any(p not in SITE_PHASES for p in upper)
+        or len(set(upper)) != phases
+    ):
+        raise ConfigError(
+            item,
+            "phase_map",
+            value,
+            f"must list {phases} distinct site phase(s) of A, B, C (the site phase of L1, L2, L3)",
+        )
+    return upper
 
 
 def _mapping(item: str, key: str, value: Any) -> Mapping[str, Any]:
@@ -210,12 +261,28 @@ def _battery(data: Any) -> BatterySpec | None:
         full_soc_pct=_pct(item, "full_soc", raw.get("full_soc", defaults.full_soc_pct)),
         max_charge_w=_non_negative(item, "max_charge_w", raw.get("max_charge_w", 0.0)),
         max_discharge_w=_non_negative(item, "max_discharge_w", raw.get("max_discharge_w", 0.0)),
-        hysteresis_pct=_non_negative(
-            item, "hysteresis", raw.get("hysteresis", defaults.hysteresis_pct)
+        hysteresis_pct=_number(
+            item,
+            "hysteresis",
+            raw.get("hysteresis", defaults.hysteresis_pct),
+            minimum=0,
+            maximum=20,
         ),
     )
     if config.min_soc_pct > config.target_soc_pct:
-        raise ConfigError(item, "min_soc", config.min_soc_pct, "must be <= target_soc")
+        raise ConfigError(
+            item,
+            "min_soc",
+            config.min_soc_pct,
+            f"must be <= target_soc ({config.target_soc_pct:g})",
+        )
+    if config.target_soc_pct > config.full_soc_pct:
+        raise ConfigError(
+            item,
+            "target_soc",
+            config.target_soc_pct,
+            f"must be <= full_soc ({config.full_soc_pct:g})",
+        )
     return BatterySpec(
         config=config,
         soc_pct=_pct(item, "soc", raw.get("soc", 50.0)),
@@ -243,7 +310,7 @@ def _inverter(data: Any) -> InverterLimits | None:
 def _house(value: Any, phases: int) -> tuple[float, ...]:
     if value is None:
         return tuple(0.0 for _ in range(phases))
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if not isinstance(value, list):
         return tuple(_non_negative("site", "house_a", value) for _ in range(phases))
     values = _list("site", "house_a", value)
     if len(values) != phases:
@@ -255,13 +322,19 @@ def parse_site(data: Mapping[str, Any]) -> SiteSpec:
     _known_keys("site", data, SITE_KEYS)
     phases = _phases("site", "phases", data.get("phases", 3))
     max_import = data.get("max_import_w")
-    distribution = data.get("distribution", Strategy.PRIORITY.value)
-    _choice("site", "distribution", distribution, tuple(s.value for s in Strategy))
+    r = _reader("site", "distribution", data.get("distribution", Strategy.PRIORITY.value))
+    distribution = _checked(
+        r, r.choice("distribution", Strategy.PRIORITY.value, [s.value for s in Strategy])
+    )
     battery = _battery(data.get("battery"))
     site = Site(
         phases=phases,
-        voltage_v=_positive("site", "voltage", data.get("voltage", 230.0)),
-        main_breaker_a=_positive("site", "main_breaker_a", data.get("main_breaker_a", 25.0)),
+        voltage_v=_number(
+            "site", "voltage", data.get("voltage", 230.0), minimum=100.0, maximum=480.0
+        ),
+        main_breaker_a=_positive(
+            "site", "main_breaker_a", data.get("main_breaker_a", 25.0), maximum=1000.0
+        ),
         max_import_w=None if max_import is None else _positive("site", "max_import_w", max_import),
         distribution=Strategy(distribution),
         excess_threshold_w=_non_negative(
@@ -357,25 +430,17 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     _known_keys(item, data, LOAD_KEYS)
     load_id = _text(item, "id", load_id)
     kind = _choice(item, "type", data.get("type", "evse"), tuple(k.value for k in LoadKind))
-    mode = data.get("mode", "continuous")
-    if mode is False:
-        mode = Mode.OFF.value  # YAML 1.1 reads an unquoted `off` as false
-    mode = _choice(item, "mode", mode, tuple(m.value for m in Mode))
-    priority = data.get("priority", 5)
-    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 10:
-        raise ConfigError(item, "priority", priority, "must be an integer within 1..10")
+    mode = _mode(item, data.get("mode", Mode.CONTINUOUS.value))
+    priority = _integer(item, "priority", data.get("priority", 5), minimum=1, maximum=10)
     phases = _phases(item, "phases", data.get("phases", 1 if kind == "plug" else site.phases))
-    default_map = list(SITE_PHASES[:phases])
-    phase_map = data.get("phase_map", default_map)
-    if not isinstance(phase_map, list) or not all(isinstance(p, str) for p in phase_map):
-        raise ConfigError(item, "phase_map", phase_map, "must be a list of site phases A, B, C")
+    phase_map = _phase_map(item, data.get("phase_map", list(SITE_PHASES[:phases])), phases)
     power_w = data.get("power_w")
     if power_w is not None:
-        power_w = _positive(item, "power_w", power_w)
+        power_w = _positive(item, "power_w", power_w, maximum=50000.0)
     if kind == LoadKind.PLUG.value and power_w is None:
         raise ConfigError(item, "power_w", None, "a plug needs power_w > 0")
-    min_a = _non_negative(item, "min_a", data.get("min_a", 6.0))
-    max_a = _positive(item, "max_a", data.get("max_a", 16.0))
+    min_a = _positive(item, "min_a", data.get("min_a", 6.0), maximum=80.0)
+    max_a = _positive(item, "max_a", data.get("max_a", 16.0), maximum=80.0)
     if kind == LoadKind.PLUG.value and power_w is not None:
         # A plug's current follows from its power; min and max only have to bracket it.
         plug_a = power_w / (site.voltage_v * phases)
@@ -388,10 +453,10 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     load = Load(
         id=load_id,
         kind=LoadKind(kind),
-        mode=Mode(mode),
+        mode=mode,
         priority=priority,
         phases=phases,
-        phase_map=tuple(phase_map),
+        phase_map=phase_map,
         min_a=min_a,
         max_a=max_a,
         power_w=power_w,
