@@ -42,6 +42,15 @@ def _shade_faults(ax, result: RunResult) -> None:
                 labelled = True
 
 
+def supported_formats() -> set[str]:
+    """File extensions the plot can be saved as (png, svg, pdf, ...)."""
+    fig = plt.figure()
+    try:
+        return set(fig.canvas.get_supported_filetypes())
+    finally:
+        plt.close(fig)
+
+
 def write_plot(result: RunResult, path: str | Path) -> Path:
     series = result.series
     scenario = result.scenario
@@ -110,7 +119,6 @@ def write_plot(result: RunResult, path: str | Path) -> Path:
 
     fig.tight_layout()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out

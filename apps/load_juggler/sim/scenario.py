@@ -31,6 +31,10 @@ from ..engine.model import (
 )
 
 FAULT_SENSORS = ("grid", "solar", "battery")
+#: The longest run a scenario may ask for, and the most cycles it may make (a week at 1 s is
+#: 604800; a year at 5 s would be hours of computing nobody waits for).
+MAX_DURATION_S = 365 * 24 * 3600.0
+MAX_STEPS = 1_000_000
 FAULT_STATES = ("unavailable", "ok")
 DEFAULT_CAPACITY_WH = 10000.0
 
@@ -98,6 +102,11 @@ class Scenario:
 
 
 # ----------------------------------------------------------------------------- value checkers
+
+
+def _plain(number: float) -> str:
+    """A number as a person writes it: 31536000, 57.5 (not 3.1536e+07)."""
+    return f"{number:.0f}" if float(number).is_integer() else f"{number:g}"
 
 
 def _reader(item: str, key: str, value: Any) -> ArgReader:
@@ -273,14 +282,14 @@ def _battery(data: Any) -> BatterySpec | None:
         raise ConfigError(
             item,
             "min_soc",
-            config.min_soc_pct,
+            raw.get("min_soc", config.min_soc_pct),
             f"must be <= target_soc ({config.target_soc_pct:g})",
         )
     if config.target_soc_pct > config.full_soc_pct:
         raise ConfigError(
             item,
             "target_soc",
-            config.target_soc_pct,
+            raw.get("target_soc", config.target_soc_pct),
             f"must be <= full_soc ({config.full_soc_pct:g})",
         )
     return BatterySpec(
@@ -554,27 +563,92 @@ TOP_KEYS = ("name", "step_s", "duration_s", "site", "circuits", "loads", "timeli
 EVENT_KEYS = ("t", "site", "loads", "faults")
 
 
-def _event(data: Any, index: int, loads: Mapping[str, LoadSpec], site: SiteSpec) -> Event:
+#: Internal (engine) names that a message must show as the scenario file spells them.
+FILE_KEYS = {
+    "voltage_v": "voltage",
+    "battery.min_soc_pct": "battery.min_soc",
+    "battery.target_soc_pct": "battery.target_soc",
+    "battery.full_soc_pct": "battery.full_soc",
+    "battery.hysteresis_pct": "battery.hysteresis",
+}
+
+
+def in_file_terms(err: ConfigError) -> ConfigError:
+    """The same problem with the engine's names (`battery.target_soc_pct`) replaced by the
+    file's keys (`site.battery` / `target_soc`), so the author can find what to fix."""
+    item, key, allowed = err.item, err.key, err.allowed
+    for internal, external in FILE_KEYS.items():
+        allowed = allowed.replace(internal.split(".")[-1], external.split(".")[-1])
+        if key == internal:
+            key = external
+    if item == "site" and "." in key:
+        section, key = key.split(".", 1)
+        item = f"site.{section}"
+    return ConfigError(item, key, err.value, allowed)
+
+
+def _in_entry(index: int, err: ConfigError) -> ConfigError:
+    """A problem found while applying `timeline[index]`, named as that entry's key."""
+    err = in_file_terms(err)
+    item = err.item
+    if item.startswith("load '") and item.endswith("'"):
+        item = "loads." + item.removeprefix("load '").removesuffix("'")
+    prefix = f"timeline[{index}]"
+    if not item.startswith(prefix):
+        item = f"{prefix}.{item}"
+    return ConfigError(item, err.key, err.value, err.allowed)
+
+
+def _event_time(data: Any, index: int, last_step_s: float, duration_s: float) -> float:
     item = f"timeline[{index}]"
     raw = _mapping("timeline", f"[{index}]", data)
     _known_keys(item, raw, EVENT_KEYS)
     if "t" not in raw:
         raise ConfigError(item, "t", None, "every timeline entry needs a time t (seconds)")
     t_s = _non_negative(item, "t", raw["t"])
+    if t_s > last_step_s + 1e-9:
+        raise ConfigError(
+            item,
+            "t",
+            raw["t"],
+            f"must be <= {_plain(last_step_s)}, the last step before duration_s "
+            f"({_plain(duration_s)}); "
+            "a later change would never happen",
+        )
+    return t_s
+
+
+def _event(
+    raw: Mapping[str, Any],
+    index: int,
+    t_s: float,
+    loads: dict[str, LoadSpec],
+    site: SiteSpec,
+) -> tuple[Event, SiteSpec]:
+    """Check one entry against the scenario as the entries before it in time left it; `loads`
+    is updated in place, the new site returned."""
+    item = f"timeline[{index}]"
     site_change = dict(_mapping(item, "site", raw.get("site", {})))
-    apply_site(site, site_change)  # check now, so a bad value is reported before the run
+    try:
+        site = apply_site(site, site_change)
+    except ConfigError as err:
+        raise _in_entry(index, err) from None
     load_changes: dict[str, dict[str, Any]] = {}
     for load_id, change in _mapping(item, "loads", raw.get("loads", {})).items():
         if load_id not in loads:
             raise ConfigError(item, "loads", load_id, "names no load of this scenario")
         change_map = dict(_mapping(f"{item}.loads", str(load_id), change))
-        apply_load(loads[load_id], change_map, site.site)
+        try:
+            loads[load_id] = apply_load(loads[load_id], change_map, site.site)
+        except ConfigError as err:
+            raise _in_entry(index, err) from None
         load_changes[str(load_id)] = change_map
     faults: dict[str, str] = {}
     for sensor, state in _mapping(item, "faults", raw.get("faults", {})).items():
         _choice(f"{item}.faults", "sensor", sensor, FAULT_SENSORS)
         faults[str(sensor)] = _choice(f"{item}.faults", str(sensor), state, FAULT_STATES)
-    return Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults)
+    event = Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults)
+    return event, site
 
 
 # --------------------------------------------------------------------------------- the file
@@ -589,6 +663,22 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
         raise ConfigError("scenario", "name", name, "must be a string")
     step_s = _positive("scenario", "step_s", top.get("step_s", 5.0))
     duration_s = _positive("scenario", "duration_s", top.get("duration_s", 900.0))
+    if duration_s > MAX_DURATION_S:
+        raise ConfigError(
+            "scenario",
+            "duration_s",
+            top.get("duration_s"),
+            f"must be <= {_plain(MAX_DURATION_S)} (one year)",
+        )
+    step_count = max(1, round(duration_s / step_s))
+    if step_count > MAX_STEPS:
+        raise ConfigError(
+            "scenario",
+            "step_s",
+            top.get("step_s", 5.0),
+            f"makes {step_count} steps over duration_s {_plain(duration_s)}; at most {MAX_STEPS} "
+            "(raise step_s or shorten duration_s)",
+        )
     site = parse_site(_mapping("scenario", "site", top.get("site", {})))
 
     circuits: list[Circuit] = []
@@ -624,12 +714,33 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
         by_id[load_id] = replace(spec, load=replace(spec.load, circuit=circuit_id))
     specs = [by_id[spec.load.id] for spec in specs]
 
-    events = [
-        _event(raw, i, by_id, site)
-        for i, raw in enumerate(_list("scenario", "timeline", top.get("timeline", []) or []))
-    ]
     if validate is not None:
-        validate(site.site, circuits, [spec.load for spec in specs])
+        try:
+            validate(site.site, circuits, [spec.load for spec in specs])
+        except ConfigError as err:
+            raise in_file_terms(err) from None
+
+    # Entries apply in time order (ties in file order), each on top of the ones before it, and
+    # are checked that way: a change that only conflicts with an earlier one is caught here.
+    last_step_s = (step_count - 1) * step_s
+    raw_events = _list("scenario", "timeline", top.get("timeline", []) or [])
+    timed = sorted(
+        (
+            (_event_time(raw, i, last_step_s, duration_s), i, raw)
+            for i, raw in enumerate(raw_events)
+        ),
+        key=lambda entry: (entry[0], entry[1]),
+    )
+    events: list[Event] = []
+    now_site, now_loads = site, dict(by_id)
+    for t_s, i, raw in timed:
+        event, now_site = _event(raw, i, t_s, now_loads, now_site)
+        if validate is not None:
+            try:
+                validate(now_site.site, circuits, [spec.load for spec in now_loads.values()])
+            except ConfigError as err:
+                raise _in_entry(i, err) from None
+        events.append(event)
     return Scenario(
         name=name,
         step_s=step_s,
@@ -637,7 +748,7 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
         site=site,
         circuits=tuple(circuits),
         loads=tuple(specs),
-        timeline=tuple(sorted(events, key=lambda e: e.t_s)),
+        timeline=tuple(events),
     )
 
 
@@ -647,17 +758,30 @@ def _circuit_of_members(members: dict[str, list[str]]) -> dict[str, str]:
     return circuit_of_members(members)
 
 
+def read_text(file: Path, what: str) -> str:
+    """A hand-written YAML file as text; every way that fails is one `ScenarioFileError` line."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioFileError(f"{file}: {what} not found") from None
+    except IsADirectoryError:
+        raise ScenarioFileError(f"{file}: is a directory, not the {what}") from None
+    except UnicodeDecodeError as err:
+        byte = err.object[err.start]
+        raise ScenarioFileError(
+            f"{file}: not UTF-8 text (byte 0x{byte:02x} at offset {err.start}); "
+            "save the file as UTF-8"
+        ) from None
+    except OSError as err:
+        raise ScenarioFileError(f"{file}: cannot read {what}: {err.strerror}") from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file; raises `ConfigError` or `ScenarioFileError`."""
     from ..engine.validate import validate
 
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioFileError(f"{file}: scenario file not found") from None
-    except OSError as err:
-        raise ScenarioFileError(f"{file}: cannot read scenario file: {err.strerror}") from None
+    text = read_text(file, "scenario file")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
