@@ -18,7 +18,7 @@ from .engine.control_types import ControlSettings
 from .engine.errors import ConfigError
 from .sim.report import summary
 from .sim.runner import run
-from .sim.scenario import Scenario, ScenarioFileError, load_scenario
+from .sim.scenario import Scenario, ScenarioFileError, in_file_terms, load_scenario
 
 EXIT_BAD_SCENARIO = 2
 
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ScenarioFileError) as err:
         message = " ".join(str(err).split())
         if isinstance(err, ConfigError):
-            message = f"{source}: {message}"
+            message = f"{source}: {' '.join(str(in_file_terms(err)).split())}"
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_SCENARIO
     if args.json:
