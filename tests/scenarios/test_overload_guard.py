@@ -64,16 +64,22 @@ def test_a_heater_switched_on_by_hand_makes_the_car_give_way() -> None:
 
 def test_a_lagging_car_meter_does_not_make_the_controller_raise_the_car_again() -> None:
     # 32 A breaker, house 4 A -> 20 A at 305 s, between two of the car's 60 s meter updates.
-    # The car may take 32 - 20 = 12 A; its meter shows the old 28 A until 360 s.
+    # The car may take 32 - 20 = 12 A; its meter shows the old 27.5 A until 360 s. Believing it
+    # would make the house look like 32 - 27.5 = 4.5 A and raise the car by 1 A a cycle back
+    # towards 27.5 A: overloaded for most of the next minute.
     result = simulate("lagging-car-meter")
     found = episodes(result)
-    assert list(found) == ["site.A"] and len(found["site.A"]) == 1
-    start, seconds = found["site.A"][0]
-    assert start == 305.0 and seconds <= guard_s(STEP_S, None)
+    assert list(found) == ["site.A"]
+    assert found["site.A"][0][0] == 305.0
+    for _start, seconds in found["site.A"]:
+        assert seconds <= guard_s(STEP_S, None), found
+    assert sum(seconds for _, seconds in found["site.A"]) <= 3 * guard_s(STEP_S, None)
+    first_end = sum(found["site.A"][0])
     car = series(result, "car")
-    assert all(car[t] <= 12.0 for t in car if start + seconds <= t < 605.0)
+    # At most half an ampere of smoothing above the 12 A of room, never a climb.
+    assert all(car[t] <= 12.5 for t in car if first_end <= t < 605.0)
     grid = {step["t"]: step["grid_a"][0] for step in result.steps}
-    assert max(grid.values()) > 32.0  # the house step did overload the breaker once
+    assert grid[305.0] > 32.0  # the house step did overload the breaker
 
 
 @pytest.mark.parametrize("grace_s", [None, 10.0])
