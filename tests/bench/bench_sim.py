@@ -2,7 +2,7 @@
 a week-long scenario at `step_s: 1` needs.
 
 Run: `python tests/bench/bench_sim.py` from the repository root (not collected by pytest; the
-week takes about five minutes). Prints cycle_ms_p50 and cycle_ms_max as the simulator's `--json`
+week takes 4 to 8 minutes). Prints cycle_ms_p50 and cycle_ms_max as the simulator's `--json`
 metrics report them, and the resident memory high-water mark of the process after each run.
 The week runs first, through the command line's own `main()` without `--json`/`--plot`, so its
 figure is the whole process's peak; it must stay under 60 MiB (before streaming: 616 MB).
