@@ -7,15 +7,18 @@ number below is worked by hand from the scenario, not read back from the code.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from load_juggler.engine.control_types import Command, LoadState
 from load_juggler.engine.errors import ConfigError
 from load_juggler.sim.plant import PlantState
 from load_juggler.sim.runner import run
 from load_juggler.sim.scenario import parse_scenario
+from load_juggler.simulate import main
 
 from .running import series
 
@@ -209,29 +212,43 @@ def test_clipped_solar_charges_the_battery_on_the_dc_side() -> None:
     assert plant.readings(plant.grid_a(), {}).solar_w == 9000.0
 
 
+EPISODES = {
+    "name": "episodes",
+    "duration_s": 80,
+    "site": {"main_breaker_a": 25, "house_a": [5.0, 5.0, 5.0]},
+    "timeline": [
+        {"t": 10, "site": {"house_a": [30.0, 5.0, 5.0]}},
+        {"t": 30, "site": {"house_a": [5.0, 5.0, 5.0]}},
+        {"t": 40, "site": {"house_a": [5.0, 25.5, 5.0]}},
+        {"t": 45, "site": {"house_a": [5.0, 5.0, 5.0]}},
+        {"t": 50, "site": {"house_a": [26.0, 5.0, 5.0]}},
+        {"t": 60, "site": {"house_a": [5.0, 5.0, 5.0]}},
+    ],
+}
+
+
 def test_overload_episodes_list_each_contiguous_run_above_the_limit() -> None:
     # The house alone goes over the 25 A breaker on phase A twice: 30 A from 10 s to 30 s and
-    # 26 A from 50 s to 55 s; phase B once at 40 s for one 5 s step.
-    data = {
-        "name": "episodes",
-        "duration_s": 80,
-        "site": {"main_breaker_a": 25, "house_a": [5.0, 5.0, 5.0]},
-        "timeline": [
-            {"t": 10, "site": {"house_a": [30.0, 5.0, 5.0]}},
-            {"t": 30, "site": {"house_a": [5.0, 5.0, 5.0]}},
-            {"t": 40, "site": {"house_a": [5.0, 25.5, 5.0]}},
-            {"t": 45, "site": {"house_a": [5.0, 5.0, 5.0]}},
-            {"t": 50, "site": {"house_a": [26.0, 5.0, 5.0]}},
-            {"t": 60, "site": {"house_a": [5.0, 5.0, 5.0]}},
-        ],
-    }
-    metrics = run(parse_scenario(data)).metrics
+    # 26 A from 50 s to 60 s; phase B once at 40 s for one 5 s step.
+    metrics = run(parse_scenario(EPISODES)).metrics
     assert metrics["overload_episodes"] == {
         "site.A": [[10.0, 20.0], [50.0, 10.0]],
         "site.B": [[40.0, 5.0]],
         "site.C": [],
     }
     assert metrics["overload_s"] == {"site.A": 30.0, "site.B": 5.0, "site.C": 0.0}
+
+
+def test_the_summary_counts_episodes_and_the_longest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "episodes.yaml"
+    path.write_text(yaml.safe_dump(EPISODES), encoding="utf-8")
+    assert main([str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == (
+        "OVERLOAD (s): site.A 30 in 2 episode(s), longest 20, site.B 5 in 1 episode(s), longest 5"
+    )
 
 
 def test_the_new_load_keys_survive_a_timeline_change_of_another_key() -> None:
