@@ -227,6 +227,26 @@ EPISODES = {
 }
 
 
+def test_clipped_solar_serves_the_house_first_and_charges_with_the_rest() -> None:
+    # 10 kW of panels, a 6 kW inverter, the house takes 8280 W (12 A x 3 x 230 V): the
+    # inverter passes its full 6 kW, the battery takes the 4 kW it could not pass (limit 5 kW),
+    # and the grid supplies 2280 W = 3.304 A per phase.
+    plant = plant_of(
+        scenario(
+            {
+                "house_a": [12.0, 12.0, 12.0],
+                "solar_w": 10000,
+                "inverter": {"max_w": 6000},
+                "battery": {"soc": 50, "max_charge_w": 5000},
+            },
+            [],
+        )
+    )
+    plant.settle_battery(5.0)
+    assert plant.battery_w == 4000.0
+    assert plant.grid_a() == pytest.approx((3.304, 3.304, 3.304), abs=1e-3)
+
+
 def test_overload_episodes_list_each_contiguous_run_above_the_limit() -> None:
     # The house alone goes over the 25 A breaker on phase A twice: 30 A from 10 s to 30 s and
     # 26 A from 50 s to 60 s; phase B once at 40 s for one 5 s step.

@@ -116,8 +116,10 @@ class PlantState:
         cfg = battery.config
         flow_w = 0.0
         if consumption_w < solar_w and self.soc_pct < 100.0:
-            # Charged on the DC side from what the house does not use, clipped solar included.
-            flow_w = min(solar_w - consumption_w, cfg.max_charge_w)
+            # Charged on the DC side from what the house cannot use through the inverter,
+            # clipped solar included: the AC side is served first, up to the inverter's max_w.
+            ac_need_w = consumption_w if max_w is None else min(consumption_w, max_w)
+            flow_w = min(solar_w - ac_need_w, cfg.max_charge_w)
         elif consumption_w > solar_ac_w and self.soc_pct > cfg.min_soc_pct:
             room_w = consumption_w - solar_ac_w
             if max_w is not None:
