@@ -3,8 +3,11 @@
 Every problem becomes one `ConfigError` naming the item and the key, because the file is written
 by hand and the message is all the author sees. Keys beyond DESIGN.md's contract, all optional:
 `site.battery.capacity_wh` [10000], `site.battery.full_soc` [98], `site.battery.hysteresis` [3]
-and `loads[].connected` [true] (false: no car plugged in). An unquoted `mode: off`, which YAML
-reads as false, means `off`.
+and `loads[].connected` [true] (false: no car plugged in); how devices misbehave:
+`loads[].meter_interval_s`, `obeys`, `stuck_a`, `manual_on`, `draw_limit_a` (see `LoadSpec`).
+Values are read with the apps' own reader (`config.ArgReader`), so both parsers accept and refuse
+the same spellings; an unquoted `mode: off`, which YAML reads as false, means `off`. The README's
+"Scenario format" lists every key with its default.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class LoadSpec:
 
     `meter_interval_s`: its draw meter refreshes only this often (0: every cycle).
     `obeys` False: the device ignores every command and draws `stuck_a` per load phase (None:
-    its maximum). `manual_on`: a plug switched on by hand, drawing whatever was decided.
+    its maximum). `manual_on`: a plug switched on by hand draws its power whatever was decided.
     `draw_limit_a`: a car takes at most this (tapering), None: what it is offered.
     """
 
