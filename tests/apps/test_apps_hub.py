@@ -164,8 +164,10 @@ def test_unavailable_grid_sensor_falls_back_to_min_after_timeout(
     assert state == "grid_stale"
     assert attrs["allocation"]["evse1"]["state"] == "stale_fallback"
     assert len(logs(hass_mocks, "grid current sensor has no valid value", "WARNING")) == 1
-    # The sensor comes back: normal control resumes.
-    set_grid(given_that, 25, 25, 25)
+    # The sensor comes back: normal control resumes. The car follows its 6 A fallback, so the
+    # grid shows 10 A of house plus 6 A of car.
+    set_charger(given_that, "cp1", "Charging", (6.0, 6.0, 6.0))
+    set_grid(given_that, 16, 16, 16)
     time_travel.fast_forward(5).seconds()
     assert published(hass_mocks, "sensor.load_juggler_status")[0] == "ok"
     assert limits(hass_mocks)[-1] == 15.0

@@ -355,6 +355,8 @@ def allocate(snapshot: Snapshot) -> Decision:
         frame.solar_pool_w,
         frame.green_phase_cap_w,
         None if site.allow_grid_charging else frame.no_grid_budget_w,
+        snapshot.circuit_background_a,
+        snapshot.circuit_background_w,
     )
     allocator = _Allocator(capacity, rows, site.excess_threshold_w)
     apply_threshold = not (levels is not None and levels.above_full)

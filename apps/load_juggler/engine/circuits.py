@@ -9,7 +9,7 @@ lookups whatever the size of the site, and allocation stays linear in the number
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .model import SITE_NODE, Circuit, Load, Site
@@ -105,23 +105,38 @@ def build_rows(
     green_total_w: float,
     green_phase_cap_w: Sequence[float],
     no_grid_budget_w: float | None,
+    circuit_background_a: Mapping[str, Sequence[float]] | None = None,
+    circuit_background_w: Mapping[str, float] | None = None,
 ) -> SiteRows:
-    """Create the rows for the site, every circuit, the import cap and the energy pools."""
+    """Create the rows for the site, every circuit, the import cap and the energy pools.
+
+    A circuit with a measured background (its meter minus the managed draw behind it: a
+    sub-panel's unmanaged loads) has that much less room; a negative background (a sub-panel
+    with its own solar) never adds room beyond the breaker's rating, since the generation can
+    stop at any moment.
+    """
     node_phase: dict[tuple[str, str], int] = {}
     node_power: dict[str, int] = {}
+    measured_a = circuit_background_a or {}
+    measured_w = circuit_background_w or {}
     for i, phase in enumerate(site_phases):
         node_phase[(SITE_NODE, phase)] = capacity.add(
             f"site phase {phase}", site.main_breaker_a - background_a[i]
         )
     for circuit in tree.circuits.values():
         if circuit.limit_a is not None:
-            for phase in site_phases:
+            circuit_bg = measured_a.get(circuit.id)
+            for i, phase in enumerate(site_phases):
+                used_a = 0.0
+                if circuit_bg is not None and i < len(circuit_bg):
+                    used_a = max(0.0, circuit_bg[i])
                 node_phase[(circuit.id, phase)] = capacity.add(
-                    f"circuit {circuit.id} phase {phase}", circuit.limit_a
+                    f"circuit {circuit.id} phase {phase}", circuit.limit_a - used_a
                 )
         if circuit.max_power_w is not None:
+            used_w = max(0.0, measured_w.get(circuit.id, 0.0))
             node_power[circuit.id] = capacity.add(
-                f"circuit {circuit.id} power", circuit.max_power_w
+                f"circuit {circuit.id} power", circuit.max_power_w - used_w
             )
     import_cap = None
     if site.max_import_w is not None:

@@ -26,6 +26,14 @@ class ControlSettings:
     min_off_s: float = 180.0
     pause_budget: int = 3
     deadband_a: float = 0.5
+    # None = one cycle: the measured-overload guard cuts on the second consecutive cycle that
+    # measures the same overload (one cycle lets a just-written cut reach the meter).
+    overload_grace_s: float | None = None
+    # Battery power, SoC and the import cap go stale like the grid after this long without a
+    # valid value.
+    sensor_stale_timeout_s: float = 300.0
+    # Meter error allowed above a load's command before the excess counts as background.
+    draw_tolerance_a: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,11 @@ class Readings:
     voltage_v: float | None = None
     max_import_w: float | None = None
     loads: dict[str, LoadReading] = field(default_factory=dict)
+    # Measured per-site-phase current (A/B/C order) of circuits that have a meter; None or a
+    # None entry = unavailable.
+    circuit_a: dict[str, tuple[float | None, ...] | None] = field(default_factory=dict)
+    # Measured power of circuits metered by power (W); None = unavailable.
+    circuit_power_w: dict[str, float | None] = field(default_factory=dict)
 
 
 class LoadState(StrEnum):
@@ -75,6 +88,7 @@ class LoadState(StrEnum):
     DISCONNECTED = "disconnected"
     UNAVAILABLE = "unavailable"
     ERROR = "error"
+    NOT_OBEYING = "not_obeying"
 
 
 @dataclass(frozen=True)
@@ -90,9 +104,27 @@ class Command:
 
 
 class SiteStatus(StrEnum):
+    """Site status; precedence when several apply: ERROR > OVERLOAD > GRID_STALE > OK."""
+
     OK = "ok"
     GRID_STALE = "grid_stale"
+    OVERLOAD = "overload"
     ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Overload:
+    """One node phase measured above its limit this cycle.
+
+    `node` is "site" or a circuit id, `phase` a site phase ("A".."C"), `over_for_s` how long
+    the overload has been measured without a break (0 on the first cycle).
+    """
+
+    node: str
+    phase: str
+    measured_a: float
+    limit_a: float
+    over_for_s: float
 
 
 @dataclass(frozen=True)
@@ -102,7 +134,9 @@ class CycleResult:
     `decision` is the engine decision whose allocations bound the commands (the second run when
     a load was held at its minimum), `snapshot` the filtered input it was made from; both are
     None in the ERROR state. `messages` carry what should be logged once (stale grid entered or
-    left, engine error or recovery).
+    left, engine error or recovery). `overloads` lists every node phase measured above its
+    limit this cycle; `warnings` are lines to log at WARNING, each once per episode (a glitch
+    reading with its raw value, a stale circuit meter, a load that stopped obeying).
     """
 
     now_s: float
@@ -111,6 +145,8 @@ class CycleResult:
     decision: Decision | None
     messages: tuple[str, ...] = ()
     snapshot: Snapshot | None = None
+    overloads: tuple[Overload, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 __all__ = [
@@ -122,6 +158,7 @@ __all__ = [
     "InverterLimits",
     "LoadReading",
     "LoadState",
+    "Overload",
     "Plant",
     "Readings",
     "SiteStatus",

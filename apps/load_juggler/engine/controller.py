@@ -10,7 +10,12 @@ Safety order, strongest first:
    against the engine's wish is only done after a second engine run with that load forced to its
    minimum, whose allocation is then the ceiling for every load;
 2. cuts are immediate and always written; timers may delay a raise or a start, never a cut;
-3. any exception inside a cycle commands every load to 0 and reports `SiteStatus.ERROR`.
+3. what the meters measure wins over what was predicted: a load's own draw is trusted only up to
+   its command (`trust`), implausible readings are glitches (`plausible`, `sensors`), and a
+   measured overload is cut by the guard whatever the timers say (`guard`);
+4. any exception inside a cycle commands every load to 0 and reports `SiteStatus.ERROR`.
+
+Status precedence: ERROR > OVERLOAD > GRID_STALE > OK.
 """
 
 from __future__ import annotations
@@ -21,17 +26,22 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 
 from .allocate import allocate
+from .circuits import CircuitTree
 from .control_types import (
     Command,
     CycleResult,
     LoadReading,
     LoadState,
+    Overload,
     Plant,
     Readings,
     SiteStatus,
 )
+from .draws import draw_by_node, measured_draw
 from .errors import ConfigError
+from .guard import GUARD_HOLD_S, GuardLoad, OverloadWatch, plan_cuts
 from .model import (
+    SITE_NODE,
     SITE_PHASES,
     BatteryLevels,
     Decision,
@@ -41,8 +51,11 @@ from .model import (
     Mode,
     Snapshot,
 )
-from .smoothing import Ema, RiseFirstEma, finite_or_none
+from .plausible import load_draw_max_a, rated_a
+from .sensors import SiteSensors, WarnOnce
+from .smoothing import finite_or_none
 from .timers import LoadMemory
+from .trust import in_force_a, trusted_draw
 from .validate import validate
 
 AllocateFn = Callable[[Snapshot], Decision]
@@ -72,6 +85,17 @@ class _Plan:
     pause: bool = False  # a stop by us for lack of surplus: counts against the pause budget
 
 
+@dataclass(frozen=True)
+class _Target:
+    """One load's command before the deadband: `ceiling_a` is what the limits allow now."""
+
+    target_a: float
+    ceiling_a: float
+    state: LoadState
+    reason: str
+    pause: bool = False
+
+
 class Controller:
     """Turns each cycle's readings into commands; see the module docstring for the rules.
 
@@ -86,12 +110,15 @@ class Controller:
         self._memory: dict[str, LoadMemory] = {
             ld.id: LoadMemory(mode=ld.mode) for ld in plant.loads
         }
-        self._reset_filters()
+        self._tree = CircuitTree(plant.circuits)
         self._started_s: float | None = None
+        self._sensors = SiteSensors(plant)
         self._last_now_s: float | None = None
-        self._grid_seen_s: float | None = None
         self._status = SiteStatus.OK
+        self._stale = False
         self._levels: BatteryLevels | None = None
+        self._watch = OverloadWatch()
+        self._draw_glitches = WarnOnce()
 
     # ------------------------------------------------------------------ configuration at runtime
 
@@ -124,8 +151,11 @@ class Controller:
         phases_changed = plant.site.phases != self._plant.site.phases
         self._plant = plant
         self._memory = memory
+        self._tree = CircuitTree(plant.circuits)
         if phases_changed:
-            self._reset_filters()
+            self._sensors = SiteSensors(plant, self._started_s)
+        else:
+            self._sensors.plant = plant
 
     def replace_load(self, load: Load) -> None:
         """Add a load, or change one in place (same id)."""
@@ -154,6 +184,7 @@ class Controller:
         if not math.isfinite(now_s):
             raise ValueError(f"clock value {now_s!r} is not a finite number")
         messages: list[str] = []
+        warnings: list[str] = []
         if self._status is SiteStatus.ERROR:
             messages.append("engine recovered: normal control resumed")
         dt_s = 0.0 if self._last_now_s is None else max(0.0, now_s - self._last_now_s)
@@ -162,31 +193,76 @@ class Controller:
         self._last_now_s = now_s
 
         settings = self._plant.settings
-        load_readings = {ld.id: readings.loads.get(ld.id) for ld in self._plant.loads}
-        loads = tuple(self._engine_load(ld, load_readings[ld.id]) for ld in self._plant.loads)
-        snapshot = self._snapshot(readings, loads)
-
-        stale_for_s = now_s - (
-            self._grid_seen_s if self._grid_seen_s is not None else self._started_s
+        raw_loads = readings.loads if isinstance(readings.loads, dict) else {}
+        load_readings = {ld.id: raw_loads.get(ld.id) for ld in self._plant.loads}
+        not_obeying: dict[str, str] = {}
+        loads = tuple(
+            self._engine_load(now_s, ld, load_readings[ld.id], not_obeying, warnings)
+            for ld in self._plant.loads
         )
+        draw_a, draw_w = draw_by_node(
+            loads, self._tree, SITE_PHASES[: self._plant.site.phases], self._plant.site.voltage_v
+        )
+        frame = self._sensors.read(now_s, readings, draw_a, draw_w, warnings)
+        snapshot = Snapshot(
+            site=frame.site,
+            loads=loads,
+            circuits=self._plant.circuits,
+            grid_a=frame.grid_a,
+            solar_w=frame.solar_w,
+            battery_soc_pct=frame.battery_soc_pct,
+            battery_power_w=frame.battery_power_w,
+            # allocate() applies SoC hysteresis itself from the previous cycle's levels; a
+            # stale SoC starts over from "no threshold reached".
+            battery_levels=None if frame.soc_stale else self._levels,
+            circuit_background_a=frame.circuit_background_a,
+            circuit_background_w=frame.circuit_background_w,
+        )
+
+        grid_seen_s = self._sensors.grid_seen_s
+        stale_for_s = now_s - (grid_seen_s if grid_seen_s is not None else self._started_s)
         stale = stale_for_s >= settings.grid_stale_timeout_s
-        if stale and self._status is not SiteStatus.GRID_STALE:
+        if stale and not self._stale:
             messages.append(
                 f"grid current sensor has no valid value for {stale_for_s:.0f} s: charging cars "
                 "held at minimum where the last known headroom allows it, other loads off"
             )
-        elif not stale and self._status is SiteStatus.GRID_STALE:
+        elif not stale and self._stale:
             messages.append("grid current sensor is back: normal control resumed")
-        status = SiteStatus.GRID_STALE if stale else SiteStatus.OK
+
+        overloads, began = self._watch.observe(
+            now_s, self._limits(), frame.measured_a, settings.grid_stale_timeout_s
+        )
+        for overload in began:
+            warnings.append(
+                f"measured overload: {_node_name(overload.node)} phase {overload.phase} carries "
+                f"{overload.measured_a:.1f} A, limit {overload.limit_a:.1f} A"
+            )
 
         decision = self._allocate(snapshot)
         self._levels = decision.battery_levels
         if stale:
-            commands, decision = self._stale_commands(now_s, loads, load_readings, snapshot)
+            targets, decision = self._stale_targets(loads, load_readings, snapshot)
         else:
-            commands, decision, snapshot = self._normal_commands(
+            targets, decision, snapshot = self._normal_targets(
                 now_s, dt_s, loads, load_readings, snapshot, decision
             )
+        acting = self._watch.acting(overloads, settings.overload_grace_s)
+        targets = self._guard(now_s, loads, load_readings, targets, acting)
+        commands = {}
+        for load in loads:
+            command = self._emit(now_s, load, self._memory[load.id], targets[load.id])
+            reason = not_obeying.get(load.id)
+            if reason is not None:
+                command = replace(command, state=LoadState.NOT_OBEYING, reason=reason)
+            commands[load.id] = command
+
+        status = SiteStatus.OK
+        if overloads:
+            status = SiteStatus.OVERLOAD
+        elif stale:
+            status = SiteStatus.GRID_STALE
+        self._stale = stale
         self._status = status
         return CycleResult(
             now_s=now_s,
@@ -195,35 +271,64 @@ class Controller:
             decision=decision,
             messages=tuple(messages),
             snapshot=snapshot,
+            overloads=tuple(overloads),
+            warnings=tuple(warnings),
         )
 
     # --------------------------------------------------------------------------- snapshot input
 
-    def _reset_filters(self) -> None:
-        alpha = self._plant.settings.smoothing_alpha
-        phases = SITE_PHASES[: self._plant.site.phases]
-        self._background = {p: RiseFirstEma(alpha) for p in phases}
-        self._solar = Ema(alpha)
-        self._battery_w = Ema(alpha)
-        self._voltage = Ema(alpha)
-        self._soc_pct: float | None = None
-        self._import_cap_w: float | None = None
+    def _engine_load(
+        self,
+        now_s: float,
+        cfg: Load,
+        reading: LoadReading | None,
+        not_obeying: dict[str, str],
+        warnings: list[str],
+    ) -> Load:
+        """The load as the engine sees it this cycle: live mode, connection and trusted draw.
 
-    def _engine_load(self, cfg: Load, reading: LoadReading | None) -> Load:
-        """The load as the engine sees it this cycle: live mode, connection and draw."""
+        `draw_a` is what may be subtracted from the grid as the load's own (see `trust`): the
+        measured draw, at most the command in force plus `draw_tolerance_a`. A load not obeying
+        for long enough is recorded in `not_obeying` with its reason.
+        """
         mem = self._memory[cfg.id]
         if reading is not None and reading.mode is not None:
             # An unknown input_select option must not stop every load: keep the last mode.
             with suppress(ValueError):
                 mem.mode = Mode(reading.mode)
+        mem.measured_a = None
         if reading is None or not reading.available:
-            # No report from the load app: it gets nothing, but its last draw stays unknown.
+            # No report from the load app: it gets nothing, and its draw stays in the background.
             return replace(cfg, mode=Mode.OFF, draw_a=None)
-        draw: tuple[float, ...] | None = None
-        if reading.draw_a is not None:
-            values = [finite_or_none(v) for v in reading.draw_a]
-            if len(values) >= cfg.phases and all(v is not None for v in values[: cfg.phases]):
-                draw = tuple(max(0.0, float(v)) for v in values[: cfg.phases])  # type: ignore[arg-type]
+        settings = self._plant.settings
+        allowed_a = in_force_a(
+            mem.written_a,
+            mem.written_on,
+            mem.ever_written,
+            rated_a(cfg, self._plant.site.voltage_v),
+        )
+        measured = measured_draw(
+            now_s,
+            cfg,
+            reading.draw_a,
+            mem,
+            load_draw_max_a(cfg, self._plant.site.voltage_v, allowed_a),
+            settings.grid_stale_timeout_s,
+            self._draw_glitches,
+            warnings,
+        )
+        mem.measured_a = measured
+        reason, began = mem.obedience.update(now_s, measured, allowed_a, settings.draw_tolerance_a)
+        if reason is not None:
+            not_obeying[cfg.id] = reason
+        if began:
+            warnings.append(
+                f"load '{cfg.id}' does not obey its command: {reason}; "
+                "the excess counts as house load"
+            )
+        draw = None
+        if measured is not None:
+            draw = trusted_draw(measured, allowed_a, settings.draw_tolerance_a)
         return replace(
             cfg,
             mode=mem.mode,
@@ -232,69 +337,19 @@ class Controller:
             draw_a=draw,
         )
 
-    def _snapshot(self, readings: Readings, loads: tuple[Load, ...]) -> Snapshot:
-        """Filter the raw readings into one snapshot.
-
-        What gets smoothed per phase is the background (grid minus the managed loads' own draw):
-        the loads' draw is known exactly each cycle and must not be smeared, otherwise a car that
-        was just cut would still look like import for several cycles. The background filter
-        follows rises at once (`RiseFirstEma`); the engine gets background + this cycle's draw.
-        """
-        site = self._plant.site
-        phases = SITE_PHASES[: site.phases]
-        draw_by_phase = dict.fromkeys(phases, 0.0)
-        for load in loads:
-            if load.draw_a is None:
-                continue
-            for site_phase, amps in zip(load.site_phases, load.draw_a, strict=False):
-                if site_phase in draw_by_phase:
-                    draw_by_phase[site_phase] += amps
-        raw = readings.grid_a
-        grid_values = list(raw) if isinstance(raw, list | tuple) else []
-        fresh = len(grid_values) >= len(phases)
-        for i, phase in enumerate(phases):
-            sample = finite_or_none(grid_values[i]) if i < len(grid_values) else None
-            if sample is None:
-                fresh = False
-                continue
-            self._background[phase].update(sample - draw_by_phase[phase])
-        if fresh:
-            self._grid_seen_s = self._last_now_s
-        backgrounds = [self._background[p].value for p in phases]
-        grid_a: tuple[float, ...] | None = None
-        if all(b is not None for b in backgrounds):
-            grid_a = tuple(b + draw_by_phase[p] for b, p in zip(backgrounds, phases, strict=True))  # type: ignore[operator]
-
-        voltage_v = self._voltage.update(readings.voltage_v)
-        cap_w = finite_or_none(readings.max_import_w)
-        if cap_w is not None:
-            self._import_cap_w = cap_w
-        live_site = site
-        if voltage_v is not None and voltage_v > 0:
-            live_site = replace(live_site, voltage_v=voltage_v)
-        if self._import_cap_w is not None:
-            live_site = replace(live_site, max_import_w=self._import_cap_w)
-
-        soc = finite_or_none(readings.battery_soc_pct)
-        if soc is not None:
-            self._soc_pct = soc
-        solar_w = self._solar.update(readings.solar_w)
-        battery_w = self._battery_w.update(readings.battery_power_w)
-        return Snapshot(
-            site=live_site,
-            loads=loads,
-            circuits=self._plant.circuits,
-            grid_a=grid_a,
-            solar_w=max(0.0, solar_w) if solar_w is not None else 0.0,
-            battery_soc_pct=self._soc_pct,
-            battery_power_w=battery_w if battery_w is not None else 0.0,
-            # allocate() applies SoC hysteresis itself from the previous cycle's levels.
-            battery_levels=self._levels,
-        )
+    def _limits(self) -> dict[tuple[str, str], float]:
+        """Current limit of every node phase the guard watches."""
+        phases = SITE_PHASES[: self._plant.site.phases]
+        limits = {(SITE_NODE, p): self._plant.site.main_breaker_a for p in phases}
+        for circuit in self._plant.circuits:
+            if circuit.limit_a is not None:
+                for phase in phases:
+                    limits[(circuit.id, phase)] = circuit.limit_a
+        return limits
 
     # --------------------------------------------------------------------------- normal control
 
-    def _normal_commands(
+    def _normal_targets(
         self,
         now_s: float,
         dt_s: float,
@@ -302,7 +357,7 @@ class Controller:
         load_readings: dict[str, LoadReading | None],
         snapshot: Snapshot,
         first: Decision,
-    ) -> tuple[dict[str, Command], Decision, Snapshot]:
+    ) -> tuple[dict[str, _Target], Decision, Snapshot]:
         # A load inside its min off time cannot start this cycle whatever the engine offers it;
         # capacity the engine gave it would only be taken from running loads and left unused.
         # Its own plan (and reason) comes from the first run, everyone else's from a run that
@@ -347,11 +402,11 @@ class Controller:
             for load_id in locked & allocations.keys():
                 allocations[load_id] = replace(allocations[load_id], reason=REASON_MIN_OFF)
             decision = replace(decision, loads=allocations)
-        commands = {}
+        targets = {}
         for load in loads:
             alloc = decision.loads.get(load.id)
-            commands[load.id] = self._command(now_s, dt_s, load, plans[load.id], alloc)
-        return commands, decision, snapshot
+            targets[load.id] = self._target(dt_s, load, plans[load.id], alloc)
+        return targets, decision, snapshot
 
     def _plan(
         self,
@@ -428,14 +483,13 @@ class Controller:
             return False  # a new session forgets the off time
         return now_s - mem.off_since_s < self._plant.settings.min_off_s
 
-    def _command(
+    def _target(
         self,
-        now_s: float,
         dt_s: float,
         load: Load,
         plan: _Plan,
         alloc: LoadAllocation | None,
-    ) -> Command:
+    ) -> _Target:
         settings = self._plant.settings
         mem = self._memory[load.id]
         ceiling_a = alloc.current_a if alloc is not None and alloc.on else 0.0
@@ -466,17 +520,16 @@ class Controller:
             else:
                 state = LoadState.PAUSED
                 reason = alloc.reason if alloc is not None else "no headroom for min"
-        return self._emit(now_s, load, mem, target_a, ceiling_a, state, reason, plan.pause)
+        return _Target(target_a, ceiling_a, state, reason, plan.pause)
 
     # ---------------------------------------------------------------------------- stale control
 
-    def _stale_commands(
+    def _stale_targets(
         self,
-        now_s: float,
         loads: tuple[Load, ...],
         load_readings: dict[str, LoadReading | None],
         snapshot: Snapshot,
-    ) -> tuple[dict[str, Command], Decision]:
+    ) -> tuple[dict[str, _Target], Decision]:
         """Charging cars to min where the held (last known) headroom allows min; the rest off.
 
         Whether min fits is a question of breakers, circuits and the import cap only: a car
@@ -514,9 +567,8 @@ class Controller:
             for load_id, alloc in decision.loads.items()
         }
         decision = replace(decision, loads=allocations)
-        commands = {}
+        targets = {}
         for load in loads:
-            mem = self._memory[load.id]
             alloc = decision.loads.get(load.id)
             target_a = 0.0
             if (
@@ -526,24 +578,79 @@ class Controller:
                 and alloc.current_a >= load.min_a - _EPS_A
             ):
                 target_a = load.min_a
-            commands[load.id] = self._emit(
-                now_s, load, mem, target_a, target_a, LoadState.STALE_FALLBACK, "grid stale", False
+            targets[load.id] = _Target(target_a, target_a, LoadState.STALE_FALLBACK, "grid stale")
+        return targets, decision
+
+    # ------------------------------------------------------------------- measured-overload guard
+
+    def _guard(
+        self,
+        now_s: float,
+        loads: tuple[Load, ...],
+        load_readings: dict[str, LoadReading | None],
+        targets: dict[str, _Target],
+        acting: list[Overload],
+    ) -> dict[str, _Target]:
+        """Apply the guard's cuts (see `guard`) and the hold that follows an earlier cut."""
+        targets = dict(targets)
+        for load in loads:
+            mem = self._memory[load.id]
+            if mem.guard_until_s is None or now_s >= mem.guard_until_s:
+                mem.guard_until_s = None
+                continue
+            target = targets[load.id]
+            if target.target_a > mem.guard_cap_a + _EPS_A:
+                left_s = mem.guard_until_s - now_s
+                targets[load.id] = replace(
+                    target,
+                    target_a=mem.guard_cap_a,
+                    ceiling_a=min(target.ceiling_a, mem.guard_cap_a),
+                    state=target.state if mem.guard_cap_a > _EPS_A else LoadState.PAUSED,
+                    reason=f"held after a measured overload ({left_s:.0f} s left)",
+                )
+        if not acting:
+            return targets
+        voltage_v = self._plant.site.voltage_v
+        guard_loads = []
+        for load in loads:
+            mem = self._memory[load.id]
+            reading = load_readings[load.id]
+            drawing = reading is not None and bool(reading.available) and bool(reading.drawing)
+            guard_loads.append(
+                GuardLoad(
+                    id=load.id,
+                    service_key=(0 if drawing else 1, mem.mode.urgency, load.priority, load.id),
+                    nodes=frozenset(self._tree.path(load.circuit)),
+                    site_phases=load.site_phases,
+                    in_force_a=in_force_a(
+                        mem.written_a, mem.written_on, mem.ever_written, rated_a(load, voltage_v)
+                    ),
+                    target_a=targets[load.id].target_a,
+                    min_a=load.min_a,
+                    plug=load.kind is LoadKind.PLUG,
+                    drawing=drawing,
+                    suspect=mem.obedience.suspect(now_s),
+                    draw_a=mem.measured_a,
+                )
             )
-        return commands, decision
+        for load_id, (value_a, reason) in plan_cuts(acting, guard_loads).items():
+            target = targets[load_id]
+            mem = self._memory[load_id]
+            mem.guard_cap_a = value_a
+            mem.guard_until_s = now_s + GUARD_HOLD_S
+            targets[load_id] = replace(
+                target,
+                target_a=value_a,
+                ceiling_a=min(target.ceiling_a, value_a),
+                state=target.state if value_a > _EPS_A else LoadState.PAUSED,
+                reason=reason,
+                pause=False,
+            )
+        return targets
 
     # ------------------------------------------------------------------------- output and state
 
-    def _emit(
-        self,
-        now_s: float,
-        load: Load,
-        mem: LoadMemory,
-        target_a: float,
-        ceiling_a: float,
-        state: LoadState,
-        reason: str,
-        pause: bool,
-    ) -> Command:
+    def _emit(self, now_s: float, load: Load, mem: LoadMemory, target: _Target) -> Command:
         """Apply the write deadband, update on/off bookkeeping, build the command.
 
         A write is forced on the first cycle, on any on/off change, when the device's current
@@ -552,6 +659,12 @@ class Controller:
         When nothing is written the command carries the value the device already has.
         """
         settings = self._plant.settings
+        target_a, ceiling_a, state, reason = (
+            target.target_a,
+            target.ceiling_a,
+            target.state,
+            target.reason,
+        )
         target_on = target_a > _EPS_A
         mem.target_a = target_a
         bound_reached = target_on and any(
@@ -578,7 +691,7 @@ class Controller:
             mem.on = False
             mem.off_since_s = now_s
             mem.stop.reset()
-            if pause:
+            if target.pause:
                 mem.pauses += 1
         if on and state in (LoadState.PAUSED, LoadState.WAITING, LoadState.OFF):
             state = _running_state(load)
@@ -636,6 +749,10 @@ def _forced_to_min(load: Load) -> Load:
     if load.kind is LoadKind.EVSE:
         return replace(load, mode=Mode.CONTINUOUS, max_a=max(load.min_a, 0.1))
     return replace(load, mode=Mode.CONTINUOUS)
+
+
+def _node_name(node: str) -> str:
+    return "site" if node == SITE_NODE else f"circuit '{node}'"
 
 
 def _running_state(load: Load) -> LoadState:

@@ -144,6 +144,7 @@ class Snapshot:
     loads' own draw (`Load.draw_a`), which the engine removes. Instead of `grid_a` a caller may
     give `house_a`, the consumption of everything that is not a managed load, and the engine nets
     solar and battery out of it. With neither, the engine assumes the worst (breaker fully used).
+    `circuit_background_a` / `_w` come from circuit meters (see `circuits.build_rows`).
     """
 
     site: Site
@@ -155,6 +156,11 @@ class Snapshot:
     battery_soc_pct: float | None = None
     battery_power_w: float = 0.0
     battery_levels: BatteryLevels | None = None
+    # Measured background of metered circuits: meter minus the managed draw behind it, per site
+    # phase (A/B/C) and in watts. A circuit listed here is limited by its limit minus this
+    # background; one not listed only by the loads configured on it.
+    circuit_background_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    circuit_background_w: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

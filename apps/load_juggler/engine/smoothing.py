@@ -63,3 +63,38 @@ class RiseFirstEma(Ema):
             self.value = sample
             return self.value
         return super().update(sample)
+
+
+@dataclass
+class CautiousEma:
+    """An EMA whose missing sample counts as a repeat of the last valid one, if that is more
+    cautious than holding the average.
+
+    Holding a smoothed solar value while the sun is going would keep handing out a surplus the
+    last real samples no longer showed; so a missing sample moves the average toward the last
+    valid sample when that lowers what may be given (`permissive_higher`: solar, True; battery
+    charging power, False), and holds it otherwise. A glitch can therefore never give more
+    than the last good sample repeated would.
+    """
+
+    alpha: float
+    permissive_higher: bool
+    value: float | None = None
+    last_sample: float | None = None
+
+    def update(self, sample: float | None) -> float | None:
+        if sample is not None:
+            self.last_sample = sample
+            if self.value is None:
+                self.value = sample
+            else:
+                self.value = self.alpha * sample + (1.0 - self.alpha) * self.value
+            return self.value
+        if self.value is None or self.last_sample is None:
+            return self.value
+        repeated = self.alpha * self.last_sample + (1.0 - self.alpha) * self.value
+        if self.permissive_higher:
+            self.value = min(self.value, repeated)
+        else:
+            self.value = max(self.value, repeated)
+        return self.value

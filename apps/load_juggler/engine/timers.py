@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .model import Mode
+from .trust import Obedience
 
 
 @dataclass
@@ -88,7 +89,7 @@ class LoadMemory:
     `written_*` is what the device was last told (and so what it does now); `target_a` is the
     rate-limited value before the write deadband, kept so that slow ramps still add up when each
     step alone is smaller than the deadband. A session is one connected period of a car: the pause
-    budget belongs to it.
+    budget belongs to it. The draw, obedience and guard fields belong to `trust` and `guard`.
     """
 
     mode: Mode
@@ -103,6 +104,15 @@ class LoadMemory:
     connected: bool | None = None
     start: StartDelay = field(default_factory=StartDelay)
     stop: StopWindow = field(default_factory=StopWindow)
+    # Last valid draw of the load's own meter and when it was read: an unknown sample keeps it
+    # (within the grid stale timeout) rather than counting as 0.
+    draw_held_a: tuple[float, ...] | None = None
+    draw_seen_s: float | None = None
+    measured_a: tuple[float, ...] | None = None  # this cycle's draw as believed (held or None)
+    obedience: Obedience = field(default_factory=Obedience)
+    # After a measured-overload cut the load stays at or below `guard_cap_a` until this time.
+    guard_cap_a: float = 0.0
+    guard_until_s: float | None = None
 
     def new_session(self) -> None:
         """A car arrived or left: its history no longer says anything about the next car."""

@@ -1,0 +1,85 @@
+"""A load's own meter as the controller believes it, and the managed draw behind each node.
+
+The grid meter sees the house and the managed loads together; the managed loads' own meters
+say how much of it is theirs. Those meters drop out, report nonsense or show a negative value
+from a reversed clamp, so one function turns a raw draw into the value the rest of the cycle
+uses (see `trust` for how much of it counts as the load's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .circuits import CircuitTree
+from .model import SITE_NODE, Load
+from .sensors import WarnOnce
+from .smoothing import finite_or_none
+from .timers import LoadMemory
+
+
+def measured_draw(
+    now_s: float,
+    cfg: Load,
+    raw: Any,
+    mem: LoadMemory,
+    max_a: float,
+    hold_s: float,
+    glitches: WarnOnce,
+    warnings: list[str],
+) -> tuple[float, ...] | None:
+    """The load meter's draw per load phase: plausible, or the last valid one, or None.
+
+    A negative sample (a meter's noise, a reversed clamp) is no draw: 0. A sample above `max_a`
+    (`plausible.load_draw_max_a`) is a glitch, held like an unknown one with one warning line
+    per episode. An unknown draw keeps the last valid value for `hold_s` rather than counting
+    as 0: a car whose meter drops out for a cycle still draws.
+    """
+    key = f"load '{cfg.id}' draw"
+    draw: tuple[float, ...] | None = None
+    if isinstance(raw, list | tuple) and len(raw) >= cfg.phases:
+        samples = [finite_or_none(v) for v in raw[: cfg.phases]]
+        if all(v is not None for v in samples):
+            clamped = tuple(max(0.0, float(v)) for v in samples)  # type: ignore[arg-type]
+            if max(clamped) > max_a:
+                glitches.begin(
+                    key,
+                    f"{key} reading {list(raw)!r} A is implausible (allowed up to "
+                    f"{max_a:.1f} A per phase): held like an unknown draw",
+                    warnings,
+                )
+            else:
+                glitches.end(key)
+                draw = clamped
+    if draw is not None:
+        mem.draw_held_a = draw
+        mem.draw_seen_s = now_s
+        return draw
+    if (
+        mem.draw_held_a is not None
+        and mem.draw_seen_s is not None
+        and now_s - mem.draw_seen_s < hold_s
+        and len(mem.draw_held_a) == cfg.phases
+    ):
+        return mem.draw_held_a
+    return None
+
+
+def draw_by_node(
+    loads: Sequence[Load], tree: CircuitTree, phases: Sequence[str], voltage_v: float
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Managed draw (`Load.draw_a`, already trusted) behind the site and every circuit, per
+    site phase and in watts; a load counts in its circuit and in every ancestor."""
+    nodes = [SITE_NODE, *tree.circuits]
+    draw_a = {node: dict.fromkeys(phases, 0.0) for node in nodes}
+    draw_w = dict.fromkeys(nodes, 0.0)
+    for load in loads:
+        if load.draw_a is None:
+            continue
+        for node in tree.path(load.circuit):
+            per_phase = draw_a[node]
+            for site_phase, amps in zip(load.site_phases, load.draw_a, strict=False):
+                if site_phase in per_phase:
+                    per_phase[site_phase] += amps
+            draw_w[node] += sum(load.draw_a) * voltage_v
+    return draw_a, draw_w

@@ -1,0 +1,192 @@
+"""The measured-overload guard: the backstop when what the meters show exceeds a breaker.
+
+Allocation keeps the *predicted* current under every limit, but a prediction can be wrong:
+a plug switched on by hand, a charger ignoring its profile, a house step seen through a meter
+that lags. The guard looks only at what the grid meter and the circuit meters measure this
+cycle. Once a node phase has been above its limit for longer than the grace
+(`ControlSettings.overload_grace_s`; None = it acts on the second consecutive cycle that
+measures the overload, which lets a cut written last cycle reach the meter first), it cuts at
+once by the measured excess, least urgent load first, whatever the timers say:
+
+- order: the reverse of the engine's order of service (loads that do not draw first, then by
+  mode urgency, priority and id, last served first);
+- nothing touching an overloaded node phase rises while the overload is acted on;
+- cuts already decided this cycle count toward the excess, each for no more than the load's
+  own meter shows it drawing; a load that cannot go below its
+  minimum goes to 0; a load commanded 0 gives nothing; a load that does not draw gives nothing
+  but loses its offer, so it cannot start into the overload; a load seen drawing above its
+  command lately (`trust.SUSPECT_MEMORY_S`) is cut but its cut is not counted on;
+- the guard measures again next cycle, so a load that ignores its cut only delays the next one.
+
+While a meter is blind (unavailable or glitching) during an episode, the last measured value
+is assumed to last, up to `blind_timeout_s`: an overload does not end because the meter died.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .control_types import Overload
+
+#: A node phase counts as overloaded above its limit by more than float noise.
+OVER_EPS_A = 1e-6
+#: A load cut by the guard may not rise above its cut value for this long: without it the
+#: normal control would ramp it back into the same overload one cycle later.
+GUARD_HOLD_S = 60.0
+
+NodePhase = tuple[str, str]
+
+
+@dataclass
+class _Episode:
+    since_s: float
+    seen_s: float
+    measured_a: float
+    cycles: int = 0
+
+
+class OverloadWatch:
+    """Remembers, per node phase, since when its measured current has been above the limit."""
+
+    def __init__(self) -> None:
+        self._episodes: dict[NodePhase, _Episode] = {}
+
+    def observe(
+        self,
+        now_s: float,
+        limits_a: Mapping[NodePhase, float],
+        measured_a: Mapping[NodePhase, float | None],
+        blind_timeout_s: float,
+    ) -> tuple[list[Overload], list[Overload]]:
+        """(every node phase above its limit now, those whose episode begins this cycle)."""
+        overloads: list[Overload] = []
+        began: list[Overload] = []
+        for key, limit_a in limits_a.items():
+            value = measured_a.get(key)
+            episode = self._episodes.get(key)
+            if value is None:
+                if episode is None or now_s - episode.seen_s >= blind_timeout_s:
+                    self._episodes.pop(key, None)
+                    continue
+                value = episode.measured_a
+            elif value <= limit_a + OVER_EPS_A:
+                self._episodes.pop(key, None)
+                continue
+            else:
+                if episode is None:
+                    episode = self._episodes[key] = _Episode(now_s, now_s, value)
+                episode.seen_s = now_s
+                episode.measured_a = value
+            episode.cycles += 1
+            overload = Overload(
+                node=key[0],
+                phase=key[1],
+                measured_a=value,
+                limit_a=limit_a,
+                over_for_s=now_s - episode.since_s,
+            )
+            overloads.append(overload)
+            if episode.cycles == 1:
+                began.append(overload)
+        for key in set(self._episodes) - set(limits_a):
+            del self._episodes[key]
+        return overloads, began
+
+    def acting(self, overloads: Sequence[Overload], grace_s: float | None) -> list[Overload]:
+        """The overloads that have lasted past the grace and must be cut now."""
+        result = []
+        for overload in overloads:
+            episode = self._episodes.get((overload.node, overload.phase))
+            if episode is None:
+                continue
+            # None: the second consecutive cycle that measures it.
+            due = episode.cycles >= 2 if grace_s is None else overload.over_for_s >= grace_s
+            if due:
+                result.append(overload)
+        return result
+
+
+@dataclass(frozen=True)
+class GuardLoad:
+    """What the guard needs of one load. Currents are per load phase."""
+
+    id: str
+    service_key: tuple[int, int, int, str]  # (not drawing, urgency, priority, id)
+    nodes: frozenset[str]  # its circuit path up to and including the site
+    site_phases: tuple[str, ...]
+    in_force_a: float  # the command on the device now
+    target_a: float  # this cycle's command before the guard
+    min_a: float
+    plug: bool
+    drawing: bool
+    suspect: bool = False  # drew above its command lately: its cut is not counted on
+    draw_a: tuple[float, ...] | None = None  # its meter's draw per load phase, None = unknown
+
+    def relief_a(self, phase: str, before_a: float, after_a: float) -> float:
+        """What lowering this load from `before_a` to `after_a` takes off `phase`.
+
+        Only a drawing load that obeys gives anything, and no more than its meter shows it
+        drawing: a car offered 16 A that takes 13 A gives nothing when cut to 14 A.
+        """
+        if not self.drawing or self.suspect:
+            return 0.0
+        total_a = 0.0
+        for i, site_phase in enumerate(self.site_phases):
+            if site_phase != phase:
+                continue
+            drawn_a = before_a
+            if self.draw_a is not None and i < len(self.draw_a):
+                drawn_a = min(before_a, self.draw_a[i])
+            total_a += max(0.0, drawn_a - after_a)
+        return total_a
+
+
+def _floor_tenth(amps: float) -> float:
+    return math.floor(amps * 10.0 + 1e-9) / 10.0
+
+
+def plan_cuts(
+    overloads: Sequence[Overload], loads: Sequence[GuardLoad]
+) -> dict[str, tuple[float, str]]:
+    """New command (and reason) of every load the guard lowers, bounded by its own target.
+
+    Loads not in the result keep their target. Worked example: site phase A measured 35 A on a
+    25 A breaker, a priority-1 car at 15 A and a priority-2 car at 16 A, both continuous on
+    A: the 10 A excess comes off the priority-2 car first: 16 - 10 = 6 A, its min.
+    """
+    new = {ld.id: ld.target_a for ld in loads}
+    reasons: dict[str, str] = {}
+    for overload in sorted(overloads, key=lambda o: o.limit_a - o.measured_a):
+        members = [
+            (ld, ld.site_phases.count(overload.phase))
+            for ld in loads
+            if overload.node in ld.nodes and overload.phase in ld.site_phases
+        ]
+        reason = (
+            f"measured overload {overload.node} phase {overload.phase}: "
+            f"{overload.measured_a:.1f}/{overload.limit_a:.1f} A"
+        )
+        planned_a = 0.0
+        for ld, _count in members:
+            if new[ld.id] > ld.in_force_a:
+                new[ld.id] = ld.in_force_a
+                reasons[ld.id] = reason
+            planned_a += ld.relief_a(overload.phase, ld.in_force_a, new[ld.id])
+        remaining_a = overload.measured_a - overload.limit_a - planned_a
+        for ld, count in sorted(members, key=lambda m: m[0].service_key, reverse=True):
+            if remaining_a <= OVER_EPS_A:
+                break
+            current_a = new[ld.id]
+            if current_a <= OVER_EPS_A:
+                continue
+            cut_a = 0.0
+            if ld.drawing and not ld.plug:
+                wanted_a = current_a - remaining_a / count
+                if wanted_a >= ld.min_a - OVER_EPS_A:
+                    cut_a = max(ld.min_a, _floor_tenth(wanted_a))
+            remaining_a -= ld.relief_a(overload.phase, current_a, cut_a)
+            new[ld.id] = cut_a
+            reasons[ld.id] = reason
+    return {load_id: (new[load_id], reason) for load_id, reason in reasons.items()}

@@ -1,0 +1,64 @@
+"""The measured-overload guard's pure parts: episodes over time and the cut plan."""
+
+from __future__ import annotations
+
+from load_juggler.engine.control_types import Overload
+from load_juggler.engine.guard import GuardLoad, OverloadWatch, plan_cuts
+
+
+def _load(load_id: str, priority: int, in_force_a: float, **kwargs: object) -> GuardLoad:
+    values: dict[str, object] = {
+        "id": load_id,
+        "service_key": (0, 0, priority, load_id),
+        "nodes": frozenset({"site"}),
+        "site_phases": ("A",),
+        "in_force_a": in_force_a,
+        "target_a": in_force_a,
+        "min_a": 6.0,
+        "plug": False,
+        "drawing": True,
+    }
+    values.update(kwargs)
+    return GuardLoad(**values)  # type: ignore[arg-type]
+
+
+def test_the_docstring_example_cuts_the_priority_2_car_to_its_min() -> None:
+    overload = Overload("site", "A", 35.0, 25.0, 5.0)
+    cuts = plan_cuts([overload], [_load("car1", 1, 15.0), _load("car2", 2, 16.0)])
+    assert cuts == {"car2": (6.0, "measured overload site phase A: 35.0/25.0 A")}
+
+
+def test_a_cut_already_decided_this_cycle_counts_toward_the_excess() -> None:
+    overload = Overload("site", "A", 30.0, 25.0, 5.0)
+    loads = [_load("car1", 1, 16.0, target_a=12.0), _load("car2", 2, 16.0)]
+    # car1's normal cut to 12 A already gives 4 A: car2 gives the last 1 A.
+    assert plan_cuts([overload], loads) == {
+        "car2": (15.0, "measured overload site phase A: 30.0/25.0 A")
+    }
+
+
+def test_loads_off_the_overloaded_node_or_phase_are_untouched() -> None:
+    overload = Overload("garage", "B", 30.0, 20.0, 5.0)
+    loads = [
+        _load("outside", 9, 16.0, site_phases=("B",)),
+        _load("other_phase", 9, 16.0, nodes=frozenset({"site", "garage"})),
+        _load("inside", 1, 16.0, nodes=frozenset({"site", "garage"}), site_phases=("B",)),
+    ]
+    assert set(plan_cuts([overload], loads)) == {"inside"}
+
+
+def test_an_episode_starts_ends_and_survives_a_blind_meter_up_to_the_timeout() -> None:
+    watch = OverloadWatch()
+    limits = {("site", "A"): 25.0}
+    now, began = watch.observe(0.0, limits, {("site", "A"): 27.0}, 60.0)
+    assert began == now == [Overload("site", "A", 27.0, 25.0, 0.0)]
+    assert watch.acting(now, None) == []
+    now, began = watch.observe(5.0, limits, {("site", "A"): None}, 60.0)
+    assert began == []
+    assert now == [Overload("site", "A", 27.0, 25.0, 5.0)]
+    assert watch.acting(now, None) == now
+    now, _ = watch.observe(60.0, limits, {("site", "A"): None}, 60.0)
+    assert now == []  # blind for 60 s since the last measurement: unknown
+    now, began = watch.observe(65.0, limits, {("site", "A"): 26.0}, 60.0)
+    assert began == now == [Overload("site", "A", 26.0, 25.0, 0.0)]
+    assert watch.observe(70.0, limits, {("site", "A"): 25.0}, 60.0) == ([], [])
