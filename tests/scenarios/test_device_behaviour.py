@@ -247,6 +247,35 @@ def test_clipped_solar_serves_the_house_first_and_charges_with_the_rest() -> Non
     assert plant.grid_a() == pytest.approx((3.304, 3.304, 3.304), abs=1e-3)
 
 
+def test_a_metered_circuit_reports_its_true_current_like_a_hub_circuit_sensor() -> None:
+    # garage (metered) holds a 3-phase car at 10 A; shed (not metered) a 2300 W plug on B.
+    data = scenario(
+        {"house_a": [4.0, 4.0, 4.0]},
+        [
+            {"id": "car", "phases": 3, "meter_interval_s": 60},
+            {"id": "heater", "type": "plug", "power_w": 2300, "phase_map": ["B"]},
+        ],
+        circuits=[
+            {"id": "garage", "limit_a": 16, "members": ["car"], "metered": True},
+            {"id": "shed", "limit_a": 16, "members": ["heater"]},
+        ],
+    )
+    s = parse_scenario(data)
+    assert s.metered_circuits == frozenset({"garage"})
+    plant = PlantState(
+        site=s.site,
+        loads={spec.load.id: spec for spec in s.loads},
+        circuits=s.circuits,
+        metered_circuits=s.metered_circuits,
+    )
+    plant.readings(plant.grid_a(), MODES, 0.0)
+    plant.apply({**command("car", 10.0), **command("heater", 10.0)})
+    reading = plant.readings(plant.grid_a(), MODES, 5.0)
+    assert reading.circuit_a == {"garage": (10.0, 10.0, 10.0)}  # at once, unlike the car's meter
+    assert reading.loads["car"].draw_a == (0.0, 0.0, 0.0)
+    assert reading.grid_a == (14.0, 24.0, 14.0)
+
+
 def test_overload_episodes_list_each_contiguous_run_above_the_limit() -> None:
     # The house alone goes over the 25 A breaker on phase A twice: 30 A from 10 s to 30 s and
     # 26 A from 50 s to 60 s; phase B once at 40 s for one 5 s step.

@@ -4,7 +4,9 @@ A load meter that lags, a plug switched on by hand, a charger that ignores its p
 controller cannot prevent the first overloaded reading, but it must end every episode within
 one cycle to confirm it + `overload_grace_s` + one cycle for the devices to follow the cut.
 Only an overload the uncontrollable draw causes alone (house, plugs on by hand, disobeying
-devices) may last longer, and only while that draw alone is above the breaker.
+devices) may last longer, and only while that draw alone is above the breaker. The random
+sites put some loads behind a metered sub-panel (`circuits[].metered`), as the guard can only
+cut what a meter measures.
 
 These tests need the controller's measured-overload guard (`SiteStatus.OVERLOAD`, branch
 wt-ctl); without it they are skipped, not weakened.
@@ -104,6 +106,7 @@ def test_a_charger_that_ignores_its_profile_makes_the_other_one_give_way(
 # ------------------------------------------------------------------------ random disobedience
 
 BREAKER_A = 25.0
+GARAGE_A = 16.0
 VOLTAGE_V = 230.0
 
 house = st.lists(st.sampled_from([0.0, 3.0, 8.0, 14.0, 27.0]), min_size=3, max_size=3)
@@ -139,6 +142,7 @@ def disobedient_sites(draw: Any) -> dict[str, Any]:
     for i, load in enumerate(loads):
         load["id"] = f"load{i}"
         load["phase_map"] = load["phase_map"][: load["phases"]]  # one site phase per load phase
+    garage = [load["id"] for load in loads if draw(st.booleans())]
     timeline = []
     for t in sorted(set(draw(st.lists(st.integers(1, 35).map(lambda k: k * 25), max_size=5)))):
         load = draw(st.sampled_from(loads))
@@ -157,14 +161,19 @@ def disobedient_sites(draw: Any) -> dict[str, Any]:
         "step_s": STEP_S,
         "duration_s": 900,
         "site": {"main_breaker_a": BREAKER_A, "voltage": VOLTAGE_V, "house_a": draw(house)},
+        # A metered sub-panel (like a hub circuit with a current_sensor): the guard measures it.
+        "circuits": [{"id": "garage", "limit_a": GARAGE_A, "members": garage, "metered": True}]
+        if garage
+        else [],
         "loads": loads,
         "timeline": timeline,
     }
 
 
-def uncontrollable_a(data: dict[str, Any], t_s: float) -> dict[str, float]:
-    """What the controller cannot command at `t_s`, per site phase: the house, plugs on by
-    hand, devices that do not obey (worked from the scenario, not from the plant)."""
+def uncontrollable_a(data: dict[str, Any], t_s: float) -> dict[str, dict[str, float]]:
+    """What the controller cannot command at `t_s`, per breaker and site phase: the house (site
+    only), plugs on by hand, devices that do not obey (worked from the scenario, not from the
+    plant)."""
     house_a = list(data["site"]["house_a"])
     state = {load["id"]: dict(load) for load in data["loads"]}
     for event in data["timeline"]:
@@ -173,16 +182,20 @@ def uncontrollable_a(data: dict[str, Any], t_s: float) -> dict[str, float]:
         house_a = list(event.get("site", {}).get("house_a", house_a))
         for load_id, change in event.get("loads", {}).items():
             state[load_id].update(change)
-    per_phase = dict(zip("ABC", house_a, strict=True))
+    garage = set(data["circuits"][0]["members"]) if data["circuits"] else set()
+    nodes = {"site": dict(zip("ABC", house_a, strict=True)), "garage": dict.fromkeys("ABC", 0.0)}
     for load in state.values():
         site_phases = load["phase_map"][: load["phases"]]
+        amps = 0.0
         if load["type"] == "plug":
             if load.get("manual_on") or load.get("obeys") is False:
-                per_phase[site_phases[0]] += load["power_w"] / VOLTAGE_V
+                amps = load["power_w"] / VOLTAGE_V
         elif load.get("obeys") is False:
+            amps = load["stuck_a"]
+        for node in ("site", "garage") if load["id"] in garage else ("site",):
             for phase in site_phases:
-                per_phase[phase] += load["stuck_a"]
-    return per_phase
+                nodes[node][phase] += amps
+    return nodes
 
 
 @settings(max_examples=int(os.environ.get("LJ_DISOBEDIENT_SITES", "20")), deadline=None)
@@ -192,11 +205,12 @@ def test_no_overload_episode_outlasts_the_guard_unless_uncontrollable_draw_alone
 ) -> None:
     result = run(parse_scenario(data))
     allowed_s = guard_s(STEP_S, None)
+    limits = {"site": BREAKER_A, "garage": GARAGE_A}
     for key, runs in result.metrics["overload_episodes"].items():
-        phase = key.split(".")[1]
+        node, phase = key.split(".")
         for start, seconds in runs:
             steps = [start + i * STEP_S for i in range(round(seconds / STEP_S))]
-            excused = [t for t in steps if uncontrollable_a(data, t)[phase] > BREAKER_A]
+            excused = [t for t in steps if uncontrollable_a(data, t)[node][phase] > limits[node]]
             # Counted from the last reading the controller could not have fixed.
             counted = seconds if not excused else start + seconds - (excused[-1] + STEP_S)
             assert counted <= allowed_s + 1e-6, (key, start, seconds, excused)

@@ -15,7 +15,9 @@ Only what the controller can observe is modelled, in the order a real site shows
   `max_charge_w` while SoC < 100 % and discharges against import up to `max_discharge_w` while
   SoC > min_soc (also capped by the inverter's `max_w` left after solar); SoC integrates over
   `capacity_wh`. It never charges from the grid.
-- grid per phase = house + managed loads - inverter output (import positive).
+- grid per phase = house + managed loads - inverter output (import positive);
+- a circuit declared `metered` reports its true per-phase current, like a hub
+  `circuits.<id>.current_sensor`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class PlantState:
     devices: dict[str, DeviceState] = field(default_factory=dict)
     metered_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
     metered_at_s: dict[str, float] = field(default_factory=dict)
+    metered_circuits: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.soc_pct is None and self.site.battery is not None:
@@ -197,6 +200,7 @@ class PlantState:
                 draw_a=self.metered_a[load_id],
                 mode=modes[load_id],  # type: ignore[arg-type]
             )
+        nodes = self.node_currents(grid_a) if self.metered_circuits else {}
         return Readings(
             grid_a=None if "grid" in self.faults else grid_a,
             solar_w=None if "solar" in self.faults else self.solar_out_w,
@@ -204,6 +208,7 @@ class PlantState:
             battery_power_w=None if (not battery or "battery" in self.faults) else self.battery_w,
             voltage_v=self.site.site.voltage_v,
             loads=load_readings,
+            circuit_a={cid: nodes[cid] for cid in sorted(self.metered_circuits)},
         )
 
     def apply(self, commands: dict[str, Command]) -> None:

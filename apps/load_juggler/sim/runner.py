@@ -137,6 +137,7 @@ def run(
         site=scenario.site,
         loads={spec.load.id: spec for spec in scenario.loads},
         circuits=scenario.circuits,
+        metered_circuits=scenario.metered_circuits,
     )
     modes = {spec.load.id: spec.load.mode.value for spec in scenario.loads}
     limits: dict[str, float | None] = {SITE_NODE: scenario.site.site.main_breaker_a}

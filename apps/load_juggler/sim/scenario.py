@@ -102,6 +102,8 @@ class Scenario:
     circuits: tuple[Circuit, ...]
     loads: tuple[LoadSpec, ...]
     timeline: tuple[Event, ...]
+    #: Circuits with their own current meter: the readings carry their measured currents.
+    metered_circuits: frozenset[str] = frozenset()
 
 
 # ----------------------------------------------------------------------------- value checkers
@@ -433,7 +435,7 @@ LOAD_KEYS = (
     "manual_on",
     "draw_limit_a",
 )
-CIRCUIT_KEYS = ("id", "limit_a", "members", "parent", "max_power_w")
+CIRCUIT_KEYS = ("id", "limit_a", "members", "parent", "max_power_w", "metered")
 
 
 def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
@@ -540,7 +542,8 @@ def apply_load(spec: LoadSpec, change: Mapping[str, Any], site: Site) -> LoadSpe
     return parse_load({**load_as_dict(spec), **change}, site, 0)
 
 
-def parse_circuit(data: Mapping[str, Any], index: int) -> tuple[Circuit, list[str]]:
+def parse_circuit(data: Mapping[str, Any], index: int) -> tuple[Circuit, list[str], bool]:
+    """A circuit, its `members`, and whether it has its own current meter (`metered`)."""
     circuit_id = data.get("id")
     item = f"circuit '{circuit_id}'" if isinstance(circuit_id, str) else f"circuits[{index}]"
     _known_keys(item, data, CIRCUIT_KEYS)
@@ -557,7 +560,7 @@ def parse_circuit(data: Mapping[str, Any], index: int) -> tuple[Circuit, list[st
         limit_a=None if limit is None else _positive(item, "limit_a", limit),
         max_power_w=None if power is None else _positive(item, "max_power_w", power),
     )
-    return circuit, list(members)
+    return circuit, list(members), _bool(item, "metered", data.get("metered", False))
 
 
 # ------------------------------------------------------------------------------- the timeline
@@ -685,10 +688,13 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
     site = parse_site(_mapping("scenario", "site", top.get("site", {})))
 
     circuits: list[Circuit] = []
+    metered: list[str] = []
     members: dict[str, list[str]] = {}
     for i, raw in enumerate(_list("scenario", "circuits", top.get("circuits", []) or [])):
-        circuit, circuit_members = parse_circuit(_mapping("circuits", f"[{i}]", raw), i)
+        circuit, circuit_members, has_meter = parse_circuit(_mapping("circuits", f"[{i}]", raw), i)
         circuits.append(circuit)
+        if has_meter:
+            metered.append(circuit.id)
         members[circuit.id] = circuit_members
 
     specs: list[LoadSpec] = []
@@ -752,6 +758,7 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
         circuits=tuple(circuits),
         loads=tuple(specs),
         timeline=tuple(events),
+        metered_circuits=frozenset(metered),
     )
 
 
