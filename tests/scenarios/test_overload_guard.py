@@ -7,9 +7,6 @@ Only an overload the uncontrollable draw causes alone (house, plugs on by hand, 
 devices) may last longer, and only while that draw alone is above the breaker. The random
 sites put some loads behind a metered sub-panel (`circuits[].metered`), as the guard can only
 cut what a meter measures.
-
-These tests need the controller's measured-overload guard (`SiteStatus.OVERLOAD`, branch
-wt-ctl); without it they are skipped, not weakened.
 """
 
 from __future__ import annotations
@@ -26,12 +23,6 @@ from load_juggler.sim.runner import RunResult, run
 from load_juggler.sim.scenario import load_scenario, parse_scenario
 
 from .running import DATA, series
-
-needs_guard = pytest.mark.skipif(
-    "OVERLOAD" not in SiteStatus.__members__,
-    reason="waits for the controller's measured-overload guard (branch wt-ctl)",
-)
-pytestmark = needs_guard
 
 STEP_S = 5.0
 

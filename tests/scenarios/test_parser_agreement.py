@@ -73,11 +73,10 @@ REFUSED_LOAD = [
     pytest.param("max_a: '.inf'", "max_a", id="inf-string"),
     pytest.param("max_a: 81", "max_a", id="max-a-over-80"),
     pytest.param("min_a: 0", "min_a", id="zero-min"),
-    pytest.param("phase_map: [A, A, A]", "phase_map", id="repeated-phase"),
     pytest.param("phases: 1\nphase_map: [A, B, C]", "phase_map", id="too-many-phases"),
     pytest.param("phase_map: [A, B, D]", "phase_map", id="unknown-phase"),
     pytest.param("mode: on", "mode", id="unquoted-on-is-true"),
-    pytest.param("phases: 2", "phases", id="two-phases"),
+    pytest.param("phases: 4", "phases", id="four-phases"),
     pytest.param("{type: plug, power_w: 60000}", "power_w", id="power-over-50-kw"),
 ]
 

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from ..config import ArgReader, parse_mode
+from ..config.load_config import _phase_map as apps_phase_map
 from ..engine.errors import ConfigError
 from ..engine.model import (
     SITE_PHASES,
@@ -196,22 +197,10 @@ def _mode(item: str, value: Any) -> Mode:
 
 
 def _phase_map(item: str, value: Any, phases: int) -> tuple[str, ...]:
-    """As the apps read `phase_map`: `phases` distinct site phases, any case (`[a, b, c]`)."""
+    """`phase_map` through the apps' own check (`config.load_config._phase_map`): any case
+    (`[a, b, c]`), one site phase per load phase, so both parsers always agree."""
     r = _reader(item, "phase_map", value)
-    names = _checked(r, r.names("phase_map"))
-    upper = tuple(n.upper() for n in names)
-    if (
-        len(upper) != phases
-        or any(p not in SITE_PHASES for p in upper)
-        or len(set(upper)) != phases
-    ):
-        raise ConfigError(
-            item,
-            "phase_map",
-            value,
-            f"must list {phases} distinct site phase(s) of A, B, C (the site phase of L1, L2, L3)",
-        )
-    return upper
+    return tuple(_checked(r, apps_phase_map(r, phases)))
 
 
 def _mapping(item: str, key: str, value: Any) -> Mapping[str, Any]:
