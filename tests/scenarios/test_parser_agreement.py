@@ -96,7 +96,7 @@ SITE_CASES = [
     pytest.param("main_breaker_a: '25'", "main_breaker_a", 25.0, id="breaker-as-string"),
     pytest.param("distribution: Shared", "distribution", Strategy.SHARED, id="any-case-choice"),
     pytest.param("voltage: '2.3e2'", "voltage_v", 230.0, id="voltage-exponent"),
-    pytest.param("voltage: 90", "voltage", None, id="voltage-below-100"),
+    pytest.param("voltage: -230", "voltage", None, id="negative-voltage"),
     pytest.param("main_breaker_a: 1001", "main_breaker_a", None, id="breaker-over-1000"),
     pytest.param("phases: '3'", "phases", 3, id="site-phases-as-string"),
 ]
