@@ -12,12 +12,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .engine.control_types import ControlSettings
 from .engine.errors import ConfigError
 from .sim.report import summary
 from .sim.runner import run
-from .sim.scenario import Scenario, ScenarioFileError, load_scenario
+from .sim.scenario import Scenario, ScenarioFileError, in_file_terms, load_scenario
 
 EXIT_BAD_SCENARIO = 2
 
@@ -28,6 +29,37 @@ def _load(args: argparse.Namespace) -> tuple[Scenario, ControlSettings | None]:
 
         return example_scenario(args.example)
     return load_scenario(args.scenario), None
+
+
+class PlotPathError(ValueError):
+    """`--plot` names a file that cannot be written; found before the run, not after it."""
+
+
+def check_plot_path(path: str) -> Path:
+    """Refuse a `--plot` target that would fail only after a long run: a directory, a missing
+    directory, a format matplotlib cannot write, a place the process may not write to."""
+    out = Path(path)
+    if out.is_dir():
+        raise PlotPathError(f"--plot {path}: is a directory; give a file name such as run.png")
+    if not out.parent.is_dir():
+        raise PlotPathError(f"--plot {path}: directory {out.parent} does not exist")
+    from .sim.plot import supported_formats
+
+    formats = supported_formats()
+    if out.suffix.lstrip(".").lower() not in formats:
+        raise PlotPathError(
+            f"--plot {path}: unknown image format {out.suffix or '(none)'!r}; "
+            "use one of " + ", ".join(f".{f}" for f in sorted(formats))
+        )
+    existed = out.exists()
+    try:
+        with out.open("ab"):
+            pass
+    except OSError as err:
+        raise PlotPathError(f"--plot {path}: cannot write: {err.strerror}") from None
+    if not existed:
+        out.unlink()
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,12 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give either a scenario file or --example APPS_YAML")
     source = args.scenario or args.example
     try:
+        if args.plot:
+            check_plot_path(args.plot)
         scenario, settings = _load(args)
-        result = run(scenario, settings=settings)
+        result = run(scenario, settings=settings, keep_steps=args.json, keep_series=bool(args.plot))
+    except PlotPathError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_SCENARIO
     except (ConfigError, ScenarioFileError) as err:
         message = " ".join(str(err).split())
         if isinstance(err, ConfigError):
-            message = f"{source}: {message}"
+            message = f"{source}: {' '.join(str(in_file_terms(err)).split())}"
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_SCENARIO
     if args.json:

@@ -58,6 +58,7 @@ def scenarios(draw: Any) -> dict[str, Any]:
     loads = draw(st.lists(st.one_of(evse, plug), min_size=1, max_size=4))
     for i, load in enumerate(loads):
         load["id"] = f"load{i}"
+        load["phase_map"] = load["phase_map"][: load["phases"]]  # one site phase per load phase
     garage = [load["id"] for load in loads if draw(st.booleans())]
     times = sorted(set(draw(st.lists(st.integers(1, 29).map(lambda m: m * 60), max_size=6))))
     timeline = [{"t": t, **draw(event)} for t in times]

@@ -117,9 +117,12 @@ def test_json_output_follows_the_contract() -> None:
     out = json.loads(done.stdout)
     assert set(out) == {"final", "metrics", "steps"}
     assert set(out["metrics"]) == {
-        "overload_s", "peak_a", "import_wh", "export_wh", "energy_wh", "start_stops",
-        "cycle_ms_p50", "cycle_ms_max",
+        "overload_s", "overload_episodes", "peak_a", "import_wh", "export_wh", "energy_wh",
+        "start_stops", "cycle_ms_p50", "cycle_ms_max",
     }  # fmt: skip
+    assert out["metrics"]["overload_episodes"] == {
+        f"{node}.{phase}": [] for node in ("site", "garage") for phase in "ABC"
+    }
     assert out["final"]["evse1"] == {"allocated_a": 10.0, "on": True}
     assert len(out["steps"]) == 180  # 900 s in steps of 5 s
     assert out["steps"][0] == {
@@ -132,7 +135,7 @@ def test_json_output_follows_the_contract() -> None:
 
 
 def test_summary_and_plot(tmp_path: Path) -> None:
-    plot = tmp_path / "out" / "solar.png"
+    plot = tmp_path / "solar.png"
     done = cli(DATA / "solar-day.yaml", "--plot", plot)
     assert done.returncode == 0, done.stderr
     assert "overload: none" in done.stdout

@@ -143,19 +143,28 @@ def _voltage_hint(volts: float) -> str:
     return ""
 
 
+def site_voltage_problem(volts: float) -> str | None:
+    """Why `volts` cannot be a site's nominal voltage (None when it can).
+
+    apps.yaml and scenario files both take `site.voltage` through this, so they agree.
+    """
+    if any(lo <= volts <= hi for lo, hi in VOLTAGE_RANGES_V):
+        return None
+    return (
+        "must be the nominal phase-to-neutral voltage: 180..260 (230 V grids) or "
+        f"90..140 (120 V grids){_voltage_hint(volts)}"
+    )
+
+
 def _parse_site(
     r: ArgReader, battery: BatteryConfig | None, inverter: InverterLimits | None
 ) -> Site:
     s = r.section("site")
     phases = s.integer("phases", 3, choices=(1, 3))
     voltage = s.number("voltage", 230.0, above=0)
-    if voltage is not None and not any(lo <= voltage <= hi for lo, hi in VOLTAGE_RANGES_V):
-        s.error(
-            "voltage",
-            s.raw("voltage"),
-            "must be the nominal phase-to-neutral voltage: 180..260 (230 V grids) or "
-            f"90..140 (120 V grids){_voltage_hint(voltage)}",
-        )
+    problem = None if voltage is None else site_voltage_problem(voltage)
+    if problem is not None:
+        s.error("voltage", s.raw("voltage"), problem)
         voltage = 230.0
     breaker = s.number("main_breaker_a", None, above=0, maximum=1000, required=True)
     max_import = s.number("max_import_w", None, above=0)

@@ -9,6 +9,7 @@ peak on phase A, every car plugged in all day, and the battery (if any) starting
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,9 +17,18 @@ from typing import Any
 
 import yaml
 
-from ..config import HubConfigError, LoadConfigError, parse_hub, parse_ocpp, parse_switch
+from ..config import (
+    HubConfig,
+    HubConfigError,
+    LoadConfigError,
+    parse_hub,
+    parse_ocpp,
+    parse_switch,
+)
 from ..engine.control_types import ControlSettings
+from ..engine.errors import ConfigError
 from ..engine.model import Load
+from ..engine.validate import validate
 from .scenario import (
     BatterySpec,
     Event,
@@ -26,10 +36,17 @@ from .scenario import (
     Scenario,
     ScenarioFileError,
     SiteSpec,
+    read_text,
 )
 
 HUB_MODULE = "load_juggler.hub"
 LOAD_PARSERS = {"load_juggler.loads.ocpp": parse_ocpp, "load_juggler.loads.switch": parse_switch}
+#: The class each of our modules defines; AppDaemon refuses an app naming another one.
+CLASSES = {
+    HUB_MODULE: "Hub",
+    "load_juggler.loads.ocpp": "OcppCharger",
+    "load_juggler.loads.switch": "SwitchLoad",
+}
 DAY_START_H = 6.0
 DAY_HOURS = 14.0
 EVENT_EVERY_S = 300.0
@@ -57,22 +74,28 @@ def _house_a(hour: float, phases: int) -> tuple[float, ...]:
 def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
     """The day's scenario and the hub's own controller settings."""
     file = Path(path)
+    text = read_text(file, "apps.yaml file")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioFileError(f"{file}: apps.yaml not found") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ScenarioFileError(f"{file}: YAML syntax error: {err}".splitlines()[0]) from None
     if not isinstance(data, Mapping):
         raise ScenarioFileError(f"{file}: expected app entries (name: settings)")
-    entries = {name: args for name, args in data.items() if isinstance(args, Mapping)}
-    hubs = [name for name, args in entries.items() if args.get("module") == HUB_MODULE]
-    if len(hubs) != 1:
-        raise ScenarioFileError(f"{file}: needs exactly one {HUB_MODULE} app, found {len(hubs)}")
+    entries = {
+        str(name): args
+        for name, args in data.items()
+        if isinstance(args, Mapping) and args.get("disable") is not True
+    }
     try:
+        _check_modules(entries)
+        hubs = [name for name, args in entries.items() if args.get("module") == HUB_MODULE]
+        if len(hubs) != 1:
+            raise ScenarioFileError(
+                f"{file}: needs exactly one {HUB_MODULE} app, found {len(hubs)}"
+            )
         hub = parse_hub(hubs[0], entries[hubs[0]])
-        loads = _loads(entries, hubs[0], hub.members, hub.site.voltage_v)
-    except (HubConfigError, LoadConfigError) as err:
+        loads = _loads(entries, hubs[0], hub)
+    except (HubConfigError, LoadConfigError, ConfigError) as err:
         raise ScenarioFileError(f"{file}: {err}") from None
 
     site = hub.site
@@ -109,21 +132,66 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
     return scenario, hub.control
 
 
-def _loads(
-    entries: Mapping[str, Mapping[str, Any]],
-    hub_name: str,
-    members: Mapping[str, tuple[str, ...]],
-    voltage_v: float,
-) -> list[Load]:
-    owner = {load_id: circuit for circuit, ids in members.items() for load_id in ids}
+def _check_modules(entries: Mapping[str, Mapping[str, Any]]) -> None:
+    """An entry meant for Load Juggler whose `module` or `class` AppDaemon would not find is
+    named, not silently left out of the demo (other apps in the same file are left alone)."""
+    for name, args in entries.items():
+        module = args.get("module")
+        if not isinstance(module, str):
+            continue
+        close = difflib.get_close_matches(module, list(CLASSES), n=1, cutoff=0.8)
+        if module not in CLASSES and (module.startswith("load_juggler") or close):
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ConfigError(
+                f"app '{name}'",
+                "module",
+                module,
+                f"no such Load Juggler module; {hint}modules: {', '.join(CLASSES)}",
+            )
+        wanted = CLASSES.get(module)
+        if wanted is not None and args.get("class") != wanted:
+            raise ConfigError(
+                f"app '{name}'", "class", args.get("class"), f"{module} defines class {wanted}"
+            )
+
+
+def _loads(entries: Mapping[str, Mapping[str, Any]], hub_name: str, hub: HubConfig) -> list[Load]:
+    """The load apps the hub would register, refused for the same reasons the hub refuses
+    them (`Hub.register_load`): a contradicting or unknown circuit, a load the site cannot take."""
+    owner = {load_id: circuit for circuit, ids in hub.members.items() for load_id in ids}
+    known = sorted(c.id for c in hub.circuits)
     loads = []
     for name, args in entries.items():
         parser = LOAD_PARSERS.get(str(args.get("module")))
         if parser is None:
             continue
         settings, _ = parser(name, args)
+        item = f"app '{name}'"
         if settings.hub != hub_name:
-            continue
-        circuit = settings.circuit or owner.get(settings.name)
-        loads.append(settings.engine_load(voltage_v, circuit))
+            raise ConfigError(
+                item, "hub", settings.hub, f"names no hub app; the hub of this file is '{hub_name}'"
+            )
+        listed = owner.get(settings.name)
+        circuit = settings.circuit or listed
+        if settings.circuit and listed and settings.circuit != listed:
+            raise ConfigError(
+                item,
+                "circuit",
+                settings.circuit,
+                f"contradicts hub '{hub_name}', whose circuit '{listed}' lists it in members",
+            )
+        if circuit is not None and circuit not in known:
+            raise ConfigError(
+                item,
+                "circuit",
+                circuit,
+                f"must name a circuit of hub '{hub_name}': "
+                + (", ".join(known) or "none declared"),
+            )
+        load = settings.engine_load(hub.site.voltage_v, circuit)
+        try:
+            validate(hub.site, hub.circuits, (load,))
+        except ConfigError as err:
+            raise ConfigError(item, err.key, err.value, err.allowed) from None
+        loads.append(load)
     return loads

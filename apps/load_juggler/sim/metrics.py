@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ..engine.model import SITE_NODE
 
 _OVER_TOLERANCE_A = 1e-6
+#: Cycle times are counted in bins of this width, so memory does not grow with the run's length.
+CYCLE_MS_RESOLUTION = 0.001
 
 
 @dataclass
@@ -16,27 +18,37 @@ class Metrics:
 
     Overload is measured on the currents the plant carries at each reading, i.e. after the
     devices applied the previous cycle's commands: the state the breakers actually see.
+    `overload_episodes` splits `overload_s` into contiguous runs `[start_t, seconds]`.
+    Nothing here grows with the run's length (cycle times are binned at 1 us), so a week at
+    `step_s: 1` costs no more memory than an hour.
     """
 
     limits_a: dict[str, float | None]
     phases: tuple[str, ...]
     overload_s: dict[str, float] = field(default_factory=dict)
+    overload_episodes: dict[str, list[list[float]]] = field(default_factory=dict)
     peak_a: dict[str, float] = field(default_factory=dict)
     import_wh: float = 0.0
     export_wh: float = 0.0
     energy_wh: dict[str, float] = field(default_factory=dict)
     start_stops: dict[str, int] = field(default_factory=dict)
-    cycle_ms: list[float] = field(default_factory=list)
+    cycle_bins: Counter[int] = field(default_factory=Counter)
+    cycle_ms_max: float = 0.0
     _was_on: dict[str, bool] = field(default_factory=dict)
+    _over: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for node in self.limits_a:
             for phase in self.phases:
                 key = f"{node}.{phase}"
                 self.overload_s.setdefault(key, 0.0)
+                self.overload_episodes.setdefault(key, [])
                 self.peak_a.setdefault(key, 0.0)
 
-    def add_currents(self, nodes_a: dict[str, tuple[float, ...]], step_s: float) -> None:
+    def add_currents(
+        self, nodes_a: dict[str, tuple[float, ...]], step_s: float, t_s: float = 0.0
+    ) -> None:
+        """One reading at `t_s`, lasting `step_s`; an overload continues the open episode."""
         for node, currents in nodes_a.items():
             limit = self.limits_a.get(node)
             for phase, amps in zip(self.phases, currents, strict=False):
@@ -45,6 +57,31 @@ class Metrics:
                 self.peak_a[key] = max(self.peak_a.get(key, 0.0), magnitude)
                 if limit is not None and magnitude > limit + _OVER_TOLERANCE_A:
                     self.overload_s[key] = self.overload_s.get(key, 0.0) + step_s
+                    episodes = self.overload_episodes.setdefault(key, [])
+                    if key in self._over:
+                        episodes[-1][1] += step_s
+                    else:
+                        episodes.append([t_s, step_s])
+                        self._over.add(key)
+                else:
+                    self._over.discard(key)
+
+    def add_cycle_ms(self, cycle_ms: float) -> None:
+        self.cycle_bins[round(cycle_ms / CYCLE_MS_RESOLUTION)] += 1
+        self.cycle_ms_max = max(self.cycle_ms_max, cycle_ms)
+
+    def cycle_ms_p50(self) -> float:
+        """The median cycle time (the lower median for an even count), to 1 us."""
+        count = sum(self.cycle_bins.values())
+        if count == 0:
+            return 0.0
+        middle = (count - 1) // 2
+        seen = 0
+        for bin_index in sorted(self.cycle_bins):
+            seen += self.cycle_bins[bin_index]
+            if seen > middle:
+                return bin_index * CYCLE_MS_RESOLUTION
+        raise AssertionError("unreachable: the bins hold `count` cycles")
 
     def add_grid_power(self, grid_a: tuple[float, ...], voltage_v: float, step_s: float) -> None:
         """Import/export on a net meter: phases are summed before the sign is taken."""
@@ -66,16 +103,19 @@ class Metrics:
         self._was_on[load_id] = on
 
     def as_dict(self) -> dict[str, object]:
-        cycle = self.cycle_ms or [0.0]
         return {
             "overload_s": {k: round(v, 3) for k, v in self.overload_s.items()},
+            "overload_episodes": {
+                k: [[round(start, 3), round(seconds, 3)] for start, seconds in v]
+                for k, v in self.overload_episodes.items()
+            },
             "peak_a": {k: round(v, 3) for k, v in self.peak_a.items()},
             "import_wh": round(self.import_wh, 3),
             "export_wh": round(self.export_wh, 3),
             "energy_wh": {k: round(v, 3) for k, v in self.energy_wh.items()},
             "start_stops": dict(self.start_stops),
-            "cycle_ms_p50": round(statistics.median(cycle), 4),
-            "cycle_ms_max": round(max(cycle), 4),
+            "cycle_ms_p50": round(self.cycle_ms_p50(), 4),
+            "cycle_ms_max": round(self.cycle_ms_max, 4),
         }
 
 

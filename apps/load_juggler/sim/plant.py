@@ -2,14 +2,22 @@
 
 Only what the controller can observe is modelled, in the order a real site shows it:
 - a car takes the current it was last offered, from the next cycle on (one-cycle lag), when it
-  is connected and `draws`; a plug draws its power while it is switched on;
-- the inverter puts solar (minus battery charging, plus discharging) evenly on every phase, with
-  the engine's own split (`engine.phases.solar_per_phase`) so plant and engine agree;
+  is connected and `draws`, at most its `draw_limit_a`; a plug draws its power while it is
+  switched on, or while switched on by hand (`manual_on`) whatever was decided;
+- a device that does not obey (`obeys: false`) draws its `stuck_a` whatever it is told;
+- what the controller reads as a load's draw is its meter, refreshed every `meter_interval_s`
+  (every cycle when 0); grid and breaker currents always carry the true draw;
+- the inverter puts its AC output (solar minus battery charging, plus discharging, at most
+  `inverter.max_w`) evenly on every phase, with the engine's own split
+  (`engine.phases.solar_per_phase`) so plant and engine agree; the solar reading is what the
+  panels actually produce, i.e. clipped where the inverter cannot pass it on;
 - the battery, if any, behaves like a hybrid inverter's: it charges from export up to
   `max_charge_w` while SoC < 100 % and discharges against import up to `max_discharge_w` while
   SoC > min_soc (also capped by the inverter's `max_w` left after solar); SoC integrates over
   `capacity_wh`. It never charges from the grid.
-- grid per phase = house + managed loads - inverter output (import positive).
+- grid per phase = house + managed loads - inverter output (import positive);
+- a circuit declared `metered` reports its true per-phase current, like a hub
+  `circuits.<id>.current_sensor`.
 """
 
 from __future__ import annotations
@@ -37,14 +45,21 @@ class PlantState:
     circuits: tuple[Circuit, ...]
     soc_pct: float | None = None
     battery_w: float = 0.0  # + charging, - discharging (the engine's convention)
+    solar_out_w: float = 0.0  # what the panels produce after clipping (the solar reading)
     faults: set[str] = field(default_factory=set)
     devices: dict[str, DeviceState] = field(default_factory=dict)
+    metered_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    metered_at_s: dict[str, float] = field(default_factory=dict)
+    metered_circuits: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.soc_pct is None and self.site.battery is not None:
             self.soc_pct = self.site.battery.soc_pct
         for load_id in self.loads:
             self.devices.setdefault(load_id, DeviceState())
+        inverter = self.site.site.inverter
+        cap_w = inverter.max_w if inverter is not None else None
+        self.solar_out_w = self.site.solar_w if cap_w is None else min(self.site.solar_w, cap_w)
 
     # ----------------------------------------------------------------------------- physics
 
@@ -53,15 +68,22 @@ class PlantState:
         spec = self.loads[load_id]
         device = self.devices[load_id]
         load = spec.load
-        if not device.on:
-            amps = 0.0
-        elif load.kind is LoadKind.PLUG:
-            amps = (load.power_w or 0.0) / (self.site.site.voltage_v * load.phases)
-        elif spec.connected and spec.draws:
-            amps = device.offered_a
+        zero = tuple(0.0 for _ in range(load.phases))
+        if load.kind is LoadKind.PLUG:
+            rated = (load.power_w or 0.0) / (self.site.site.voltage_v * load.phases)
+            if not spec.obeys:
+                return spec.stuck_a or tuple(rated for _ in range(load.phases))
+            on = device.on or spec.manual_on
+            return tuple(rated for _ in range(load.phases)) if on else zero
+        if not (spec.connected and spec.draws):
+            return zero
+        if not spec.obeys:
+            amps = spec.stuck_a or tuple(load.max_a for _ in range(load.phases))
         else:
-            amps = 0.0
-        return tuple(amps for _ in range(load.phases))
+            amps = tuple((device.offered_a if device.on else 0.0) for _ in range(load.phases))
+        if spec.draw_limit_a is not None:
+            amps = tuple(min(a, spec.draw_limit_a) for a in amps)
+        return amps
 
     def load_phase_a(self) -> dict[str, dict[str, float]]:
         """Per load, current on each site phase."""
@@ -80,8 +102,13 @@ class PlantState:
     def settle_battery(self, dt_s: float) -> None:
         """Choose this cycle's battery flow from the site's balance, then integrate SoC."""
         battery = self.site.battery
+        solar_w = self.site.solar_w
+        inverter = self.site.site.inverter
+        max_w = inverter.max_w if inverter is not None and inverter.max_w is not None else None
+        solar_ac_w = solar_w if max_w is None else min(solar_w, max_w)
         if battery is None or self.soc_pct is None:
             self.battery_w = 0.0
+            self.solar_out_w = solar_ac_w
             return
         voltage = self.site.site.voltage_v
         loads_a = self.load_phase_a()
@@ -89,23 +116,29 @@ class PlantState:
             self.site.house_a[i] + sum(per[p] for per in loads_a.values())
             for i, p in enumerate(self.phases)
         )
-        net_w = consumption_w - self.site.solar_w  # > 0: the site would import
         cfg = battery.config
         flow_w = 0.0
-        if net_w < 0 and self.soc_pct < 100.0:
-            flow_w = min(-net_w, cfg.max_charge_w)
-        elif net_w > 0 and self.soc_pct > cfg.min_soc_pct:
-            room_w = net_w
-            inverter = self.site.site.inverter
-            if inverter is not None and inverter.max_w is not None:
-                room_w = min(room_w, max(0.0, inverter.max_w - self.site.solar_w))
+        if consumption_w < solar_w and self.soc_pct < 100.0:
+            # Charged on the DC side from what the house cannot use through the inverter,
+            # clipped solar included: the AC side is served first, up to the inverter's max_w.
+            ac_need_w = consumption_w if max_w is None else min(consumption_w, max_w)
+            flow_w = min(solar_w - ac_need_w, cfg.max_charge_w)
+        elif consumption_w > solar_ac_w and self.soc_pct > cfg.min_soc_pct:
+            room_w = consumption_w - solar_ac_w
+            if max_w is not None:
+                room_w = min(room_w, max(0.0, max_w - solar_ac_w))
             flow_w = -min(room_w, cfg.max_discharge_w)
         self.battery_w = flow_w
+        if flow_w > 0:
+            output_w = solar_w - flow_w if max_w is None else min(max_w, solar_w - flow_w)
+            self.solar_out_w = output_w + flow_w
+        else:
+            self.solar_out_w = solar_ac_w
         delta_pct = flow_w * dt_s / 3600.0 / battery.capacity_wh * 100.0
         self.soc_pct = min(100.0, max(0.0, self.soc_pct + delta_pct))
 
     def grid_a(self) -> tuple[float, ...]:
-        inverter_a = solar_per_phase(self.site.solar_w, self.battery_w, self.site.site)
+        inverter_a = solar_per_phase(self.solar_out_w, self.battery_w, self.site.site)
         loads_a = self.load_phase_a()
         return tuple(
             self.site.house_a[i] + sum(per[p] for per in loads_a.values()) - inverter_a[i]
@@ -140,9 +173,20 @@ class PlantState:
 
     # --------------------------------------------------------------------- sensing and acting
 
-    def readings(self, grid_a: tuple[float, ...], modes: dict[str, str]) -> Readings:
-        """What the hub would read from Home Assistant at this moment."""
+    def read_meters(self, t_s: float) -> None:
+        """Refresh every load meter whose `meter_interval_s` has passed (or that never read)."""
+        for load_id, spec in self.loads.items():
+            last_s = self.metered_at_s.get(load_id)
+            if last_s is None or t_s - last_s >= spec.meter_interval_s - 1e-9:
+                self.metered_a[load_id] = self.draw_a(load_id)
+                self.metered_at_s[load_id] = t_s
+
+    def readings(
+        self, grid_a: tuple[float, ...], modes: dict[str, str], t_s: float = 0.0
+    ) -> Readings:
+        """What the hub would read from Home Assistant at `t_s`."""
         battery = self.site.battery is not None
+        self.read_meters(t_s)
         load_readings = {}
         for load_id, spec in self.loads.items():
             if spec.load.kind is LoadKind.PLUG:
@@ -153,16 +197,18 @@ class PlantState:
             load_readings[load_id] = LoadReading(
                 connected=connected,
                 drawing=drawing,
-                draw_a=self.draw_a(load_id),
+                draw_a=self.metered_a[load_id],
                 mode=modes[load_id],  # type: ignore[arg-type]
             )
+        nodes = self.node_currents(grid_a) if self.metered_circuits else {}
         return Readings(
             grid_a=None if "grid" in self.faults else grid_a,
-            solar_w=None if "solar" in self.faults else self.site.solar_w,
+            solar_w=None if "solar" in self.faults else self.solar_out_w,
             battery_soc_pct=None if (not battery or "battery" in self.faults) else self.soc_pct,
             battery_power_w=None if (not battery or "battery" in self.faults) else self.battery_w,
             voltage_v=self.site.site.voltage_v,
             loads=load_readings,
+            circuit_a={cid: nodes[cid] for cid in sorted(self.metered_circuits)},
         )
 
     def apply(self, commands: dict[str, Command]) -> None:

@@ -1,7 +1,8 @@
 """`--plot OUT.png`: what a person checks first after a run.
 
 Top: grid current per phase against the main breaker (and every limited circuit's worst
-phase against its limit), shaded where the grid sensor was stale or the engine failed.
+phase against its limit), shaded where the grid sensor was stale, the controller measured an
+overload, or the engine failed.
 Middle: each load's commanded current. Bottom: solar production and the engine's surplus, with
 the battery's flow and SoC (second axis) when there is a battery.
 """
@@ -26,6 +27,7 @@ def _shade_faults(ax, result: RunResult) -> None:
     step = result.scenario.step_s
     for status, colour, label in (
         (SiteStatus.GRID_STALE, "tab:orange", "grid sensor stale"),
+        (SiteStatus.OVERLOAD, "tab:pink", "overload measured"),
         (SiteStatus.ERROR, "tab:red", "engine error"),
     ):
         labelled = False
@@ -40,6 +42,15 @@ def _shade_faults(ax, result: RunResult) -> None:
                     label=None if labelled else label,
                 )
                 labelled = True
+
+
+def supported_formats() -> set[str]:
+    """File extensions the plot can be saved as (png, svg, pdf, ...)."""
+    fig = plt.figure()
+    try:
+        return set(fig.canvas.get_supported_filetypes())
+    finally:
+        plt.close(fig)
 
 
 def write_plot(result: RunResult, path: str | Path) -> Path:
@@ -110,7 +121,6 @@ def write_plot(result: RunResult, path: str | Path) -> Path:
 
     fig.tight_layout()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out

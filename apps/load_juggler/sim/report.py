@@ -13,7 +13,12 @@ def summary(result: RunResult) -> str:
         f"scenario {scenario.name!r}: {scenario.duration_s:g} s in steps of {scenario.step_s:g} s",
         "overload: none"
         if not overload
-        else "OVERLOAD (s): " + ", ".join(f"{k} {v:g}" for k, v in sorted(overload.items())),
+        else "OVERLOAD (s): "
+        + ", ".join(
+            f"{k} {v:g} in {len(metrics['overload_episodes'][k])} episode(s), longest "
+            f"{max(s for _, s in metrics['overload_episodes'][k]):g}"
+            for k, v in sorted(overload.items())
+        ),
         "peak current (A): " + ", ".join(f"{k} {v:.1f}" for k, v in metrics["peak_a"].items()),
         f"grid: import {metrics['import_wh'] / 1000:.2f} kWh, "
         f"export {metrics['export_wh'] / 1000:.2f} kWh",

@@ -6,6 +6,7 @@ scenario exercises smoothing, timers, ramps and the write deadband exactly as th
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,10 +18,19 @@ from .metrics import Metrics
 from .plant import PlantState
 from .scenario import Event, Scenario, apply_load, apply_site
 
+#: At most this many points per line are kept for `--plot`; longer runs are aggregated.
+MAX_SERIES_POINTS = 4000
+_STATUS_WEIGHT = {SiteStatus.OK: 0, SiteStatus.GRID_STALE: 1, SiteStatus.ERROR: 3}
+
 
 @dataclass
 class Series:
-    """Per-cycle values kept for the plot."""
+    """Values kept for the plot: one point per cycle, or per bucket of `stride` cycles.
+
+    A bucket keeps the highest current of each phase and load (a breaker cares about peaks),
+    the worst status, and the last value of everything else, so a week of 1 s steps still fits
+    in a few thousand points and shows every overload.
+    """
 
     t_s: list[float] = field(default_factory=list)
     grid_a: list[tuple[float, ...]] = field(default_factory=list)
@@ -32,6 +42,53 @@ class Series:
     status: list[SiteStatus] = field(default_factory=list)
     breaker_a: list[float] = field(default_factory=list)
     circuits_a: dict[str, list[tuple[float, ...]]] = field(default_factory=dict)
+    stride: int = 1
+    _in_bucket: int = 0
+
+    def add(
+        self,
+        t_s: float,
+        grid_a: tuple[float, ...],
+        loads_a: dict[str, float],
+        circuits_a: dict[str, tuple[float, ...]],
+        status: SiteStatus,
+        others: tuple[float, float | None, float | None, float, float],
+    ) -> None:
+        """One cycle; `others` = (solar_w, surplus_w, soc_pct, battery_w, breaker_a)."""
+        solar_w, surplus_w, soc_pct, battery_w, breaker_a = others
+        if self._in_bucket == 0:
+            self.t_s.append(t_s)
+            self.grid_a.append(grid_a)
+            for load_id, amps in loads_a.items():
+                self.loads_a.setdefault(load_id, []).append(amps)
+            for circuit_id, amps in circuits_a.items():
+                self.circuits_a.setdefault(circuit_id, []).append(amps)
+            self.status.append(status)
+            self.solar_w.append(solar_w)
+            self.surplus_w.append(surplus_w)
+            self.soc_pct.append(soc_pct)
+            self.battery_w.append(battery_w)
+            self.breaker_a.append(breaker_a)
+        else:
+            self.grid_a[-1] = _peak(self.grid_a[-1], grid_a)
+            for load_id, amps in loads_a.items():
+                values = self.loads_a[load_id]
+                values[-1] = max(values[-1], amps)
+            for circuit_id, amps in circuits_a.items():
+                values_c = self.circuits_a[circuit_id]
+                values_c[-1] = _peak(values_c[-1], amps)
+            if _STATUS_WEIGHT.get(status, 2) > _STATUS_WEIGHT.get(self.status[-1], 2):
+                self.status[-1] = status
+            self.solar_w[-1] = solar_w
+            self.surplus_w[-1] = surplus_w
+            self.soc_pct[-1] = soc_pct
+            self.battery_w[-1] = battery_w
+            self.breaker_a[-1] = min(self.breaker_a[-1], breaker_a)
+        self._in_bucket = (self._in_bucket + 1) % self.stride
+
+
+def _peak(kept: tuple[float, ...], new: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(max(a, b) for a, b in zip(kept, new, strict=True))
 
 
 @dataclass
@@ -64,24 +121,37 @@ def run(
     scenario: Scenario,
     settings: ControlSettings | None = None,
     allocate_fn: AllocateFn | None = None,
+    *,
+    keep_steps: bool = True,
+    keep_series: bool = True,
+    max_series_points: int = MAX_SERIES_POINTS,
 ) -> RunResult:
+    """Run the scenario; `keep_steps`/`keep_series` False keep memory flat for long runs.
+
+    Without steps (`--json`) and series (`--plot`) only the metrics accumulate, and they do not
+    grow with the duration: a 7-day run at `step_s: 1` needs no more memory than a short one.
+    """
     plant_cfg = plant_of(scenario, settings)
     controller = Controller(plant_cfg, allocate_fn=allocate_fn)
     plant = PlantState(
         site=scenario.site,
         loads={spec.load.id: spec for spec in scenario.loads},
         circuits=scenario.circuits,
+        metered_circuits=scenario.metered_circuits,
     )
     modes = {spec.load.id: spec.load.mode.value for spec in scenario.loads}
     limits: dict[str, float | None] = {SITE_NODE: scenario.site.site.main_breaker_a}
     limits.update({c.id: c.limit_a for c in scenario.circuits})
     metrics = Metrics(limits_a=limits, phases=plant.phases)
-    series = Series(loads_a={load_id: [] for load_id in modes})
-    steps: list[dict[str, Any]] = []
-    messages: list[tuple[float, str]] = []
     pending = list(scenario.timeline)
     commands: dict[str, Command] = {}
     step_count = max(1, round(scenario.duration_s / scenario.step_s))
+    series = Series(
+        loads_a={load_id: [] for load_id in modes},
+        stride=max(1, math.ceil(step_count / max(1, max_series_points))),
+    )
+    steps: list[dict[str, Any]] = []
+    messages: list[tuple[float, str]] = []
 
     for index in range(step_count):
         t_s = index * scenario.step_s
@@ -94,37 +164,43 @@ def run(
         plant.settle_battery(scenario.step_s)
         grid_a = plant.grid_a()
         nodes = plant.node_currents(grid_a)
-        metrics.add_currents(nodes, scenario.step_s)
+        metrics.add_currents(nodes, scenario.step_s, t_s)
         voltage = plant.site.site.voltage_v
         metrics.add_grid_power(grid_a, voltage, scenario.step_s)
         for load_id in modes:
             power_w = sum(plant.draw_a(load_id)) * voltage
             metrics.add_load_energy(load_id, power_w, scenario.step_s)
 
-        readings = plant.readings(grid_a, modes)
+        readings = plant.readings(grid_a, modes, t_s)
         started = time.perf_counter()
         result = controller.step(t_s, readings)
-        metrics.cycle_ms.append((time.perf_counter() - started) * 1000.0)
+        metrics.add_cycle_ms((time.perf_counter() - started) * 1000.0)
         commands = result.commands
         plant.apply(commands)
         messages.extend((t_s, message) for message in result.messages)
 
         for load_id, command in commands.items():
             metrics.add_command(load_id, command.on)
+        if not (keep_steps or keep_series):
+            continue
         loads_a = {load_id: round(_allocated_a(c), 3) for load_id, c in commands.items()}
-        steps.append({"t": t_s, "grid_a": [round(a, 3) for a in grid_a], "loads": loads_a})
-        series.t_s.append(t_s)
-        series.grid_a.append(grid_a)
-        for load_id in modes:
-            series.loads_a.setdefault(load_id, []).append(loads_a.get(load_id, 0.0))
-        series.solar_w.append(plant.site.solar_w)
-        series.surplus_w.append(result.decision.surplus_w if result.decision else None)
-        series.soc_pct.append(plant.soc_pct)
-        series.battery_w.append(plant.battery_w)
-        series.status.append(result.status)
-        series.breaker_a.append(plant.site.site.main_breaker_a)
-        for circuit in scenario.circuits:
-            series.circuits_a.setdefault(circuit.id, []).append(nodes[circuit.id])
+        if keep_steps:
+            steps.append({"t": t_s, "grid_a": [round(a, 3) for a in grid_a], "loads": loads_a})
+        if keep_series:
+            series.add(
+                t_s,
+                grid_a,
+                {load_id: loads_a.get(load_id, 0.0) for load_id in modes},
+                {circuit.id: nodes[circuit.id] for circuit in scenario.circuits},
+                result.status,
+                (
+                    plant.solar_out_w,
+                    result.decision.surplus_w if result.decision else None,
+                    plant.soc_pct,
+                    plant.battery_w,
+                    plant.site.site.main_breaker_a,
+                ),
+            )
 
     final = {
         load_id: {"allocated_a": round(_allocated_a(c), 3), "on": c.on}
