@@ -43,3 +43,16 @@ def test_suspicion_ends_exactly_after_its_memory() -> None:
     obedience.update(0.0, (10.0,), 0.0, 1.0)
     assert obedience.suspect(SUSPECT_MEMORY_S - 1)
     assert not obedience.suspect(SUSPECT_MEMORY_S)
+
+
+def test_a_load_in_an_excess_episode_earns_no_trust_by_being_offered_more() -> None:
+    obedience = Obedience()
+    assert obedience.trusted_allowance_a(6.0) == 6.0  # no episode: the command in force
+    obedience.update(0.0, (10.0,), 6.0, 1.0)
+    assert obedience.trusted_allowance_a(6.0) == 6.0
+    obedience.update(5.0, (10.0,), 0.0, 1.0)  # cut to 0, still drawing
+    assert obedience.trusted_allowance_a(0.0) == 0.0
+    obedience.update(10.0, (10.0,), 6.0, 1.0)  # offered 6 A again, still drawing 10 A
+    assert obedience.trusted_allowance_a(6.0) == 0.0
+    obedience.update(15.0, (6.0,), 6.0, 1.0)  # within its command: the episode is over
+    assert obedience.trusted_allowance_a(6.0) == 6.0

@@ -205,3 +205,40 @@ def test_no_overload_episode_outlasts_the_guard_unless_uncontrollable_draw_alone
             # Counted from the last reading the controller could not have fixed.
             counted = seconds if not excused else start + seconds - (excused[-1] + STEP_S)
             assert counted <= allowed_s + 1e-6, (key, start, seconds, excused)
+
+
+def test_a_disobeying_charger_in_a_circuit_without_a_meter_makes_its_peer_give_way() -> None:
+    # Garage 16 A on phase A, no meter of its own; the site's 40 A breaker is never in danger.
+    # Heater 2300 W (10 A) + car = 16 A, the car held to 6 A by the garage. At 200 s the car
+    # ignores its profile and draws 10 A: the garage carries 20 A. Only the load meters show
+    # it: the car's excess counts against the garage, and the heater (the only load that
+    # obeys) must go off and stay off while the car keeps ignoring its command.
+    data = {
+        "name": "unmetered-garage",
+        "step_s": STEP_S,
+        "duration_s": 600,
+        "site": {"main_breaker_a": 40, "voltage": VOLTAGE_V, "house_a": [0, 0, 0]},
+        "circuits": [{"id": "garage", "limit_a": 16, "members": ["heater", "car"]}],
+        "loads": [
+            {"id": "heater", "type": "plug", "power_w": 2300, "phase_map": ["A"], "priority": 1},
+            {
+                "id": "car",
+                "type": "evse",
+                "phases": 1,
+                "phase_map": ["A"],
+                "min_a": 6,
+                "max_a": 16,
+                "priority": 2,
+            },
+        ],
+        "timeline": [{"t": 200, "loads": {"car": {"obeys": False, "stuck_a": 10}}}],
+    }
+    result = run(parse_scenario(data))
+    found = episodes(result)
+    assert list(found) == ["garage.A"] and len(found["garage.A"]) == 1
+    start, seconds = found["garage.A"][0]
+    assert start == 200.0 and seconds <= guard_s(STEP_S, None)
+    heater = series(result, "heater")
+    assert heater[195.0] > 0.0
+    assert all(heater[t] == 0.0 for t in heater if t >= start + seconds)
+    assert result.metrics["peak_a"]["site.A"] <= 20.0

@@ -37,7 +37,7 @@ from .control_types import (
     Readings,
     SiteStatus,
 )
-from .draws import draw_by_node, measured_draw
+from .draws import draw_by_node, measured_draw, unmetered_circuits
 from .errors import ConfigError
 from .guard import GUARD_HOLD_S, GuardLoad, OverloadWatch, plan_cuts
 from .model import (
@@ -52,7 +52,7 @@ from .model import (
     Snapshot,
 )
 from .plausible import load_draw_max_a, rated_a
-from .sensors import SiteSensors, WarnOnce
+from .sensors import SiteFrame, SiteSensors, WarnOnce
 from .smoothing import finite_or_none
 from .timers import LoadMemory
 from .trust import in_force_a, trusted_draw
@@ -200,10 +200,11 @@ class Controller:
             self._engine_load(now_s, ld, load_readings[ld.id], not_obeying, warnings)
             for ld in self._plant.loads
         )
-        draw_a, draw_w = draw_by_node(
-            loads, self._tree, SITE_PHASES[: self._plant.site.phases], self._plant.site.voltage_v
-        )
+        phases = SITE_PHASES[: self._plant.site.phases]
+        voltage_v = self._plant.site.voltage_v
+        draw_a, draw_w = draw_by_node(loads, self._tree, phases, voltage_v)
         frame = self._sensors.read(now_s, readings, draw_a, draw_w, warnings)
+        frame = self._with_load_meters(frame, loads, draw_a, phases, voltage_v)
         snapshot = Snapshot(
             site=frame.site,
             loads=loads,
@@ -328,13 +329,43 @@ class Controller:
             )
         draw = None
         if measured is not None:
-            draw = trusted_draw(measured, allowed_a, settings.draw_tolerance_a)
+            trusted_a = mem.obedience.trusted_allowance_a(allowed_a)
+            draw = trusted_draw(measured, trusted_a, settings.draw_tolerance_a)
         return replace(
             cfg,
             mode=mem.mode,
             connected=bool(reading.connected),
             drawing=bool(reading.drawing),
             draw_a=draw,
+        )
+
+    def _with_load_meters(
+        self,
+        frame: SiteFrame,
+        loads: tuple[Load, ...],
+        trusted_a: dict[str, dict[str, float]],
+        phases: tuple[str, ...],
+        voltage_v: float,
+    ) -> SiteFrame:
+        """Circuits without a meter of their own, as their loads' meters show them.
+
+        See `draws.unmetered_circuits`: a member's excess over its command limits its circuit
+        too, and the members' metered total is the circuit's measured current for the guard.
+        A circuit meter, where there is one, wins.
+        """
+        measured_loads = tuple(replace(ld, draw_a=self._memory[ld.id].measured_a) for ld in loads)
+        measured_a, _ = draw_by_node(measured_loads, self._tree, phases, voltage_v)
+        metered = {node for node, _ in frame.measured_a if node != SITE_NODE}
+        view = unmetered_circuits(
+            self._plant.circuits, trusted_a, measured_a, metered, phases, voltage_v
+        )
+        if not view.background_a and not view.measured_a:
+            return frame
+        return replace(
+            frame,
+            measured_a={**view.measured_a, **frame.measured_a},
+            circuit_background_a={**view.background_a, **frame.circuit_background_a},
+            circuit_background_w={**view.background_w, **frame.circuit_background_w},
         )
 
     def _limits(self) -> dict[tuple[str, str], float]:

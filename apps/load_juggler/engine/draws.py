@@ -8,11 +8,12 @@ uses (see `trust` for how much of it counts as the load's own).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
 from typing import Any
 
 from .circuits import CircuitTree
-from .model import SITE_NODE, Load
+from .model import SITE_NODE, Circuit, Load
 from .sensors import WarnOnce
 from .smoothing import finite_or_none
 from .timers import LoadMemory
@@ -83,3 +84,52 @@ def draw_by_node(
                     per_phase[site_phase] += amps
             draw_w[node] += sum(load.draw_a) * voltage_v
     return draw_a, draw_w
+
+
+@dataclass(frozen=True)
+class LoadMeterView:
+    """What the loads' own meters say about circuits that have no meter of their own.
+
+    Without a circuit meter the engine checks a circuit against its loads' allocations only, so
+    a member drawing more than it was allowed (a plug switched on by hand, a charger ignoring
+    its profile) would overload the circuit unseen: the trust rule moves that excess into the
+    site's background, which protects the main breaker but not the sub-panel. The members'
+    meters are a lower bound of what the circuit carries (unmanaged loads on it are unknown),
+    so their excess becomes the circuit's background and their total its measured current.
+    """
+
+    background_a: dict[str, tuple[float, ...]]
+    background_w: dict[str, float]
+    measured_a: dict[tuple[str, str], float]
+
+
+def unmetered_circuits(
+    circuits: Sequence[Circuit],
+    trusted_a: Mapping[str, Mapping[str, float]],
+    measured_a: Mapping[str, Mapping[str, float]],
+    metered: Set[str],
+    phases: Sequence[str],
+    voltage_v: float,
+) -> LoadMeterView:
+    """Background (members' draw above what they were allowed) and measured current (members'
+    metered draw) of every circuit that is not in `metered`.
+
+    `trusted_a` and `measured_a` are `draw_by_node` of the trusted and of the measured draws.
+    """
+    background_a: dict[str, tuple[float, ...]] = {}
+    background_w: dict[str, float] = {}
+    node_a: dict[tuple[str, str], float] = {}
+    for circuit in circuits:
+        cid = circuit.id
+        if cid in metered:
+            continue
+        measured = measured_a.get(cid, {})
+        trusted = trusted_a.get(cid, {})
+        excess = tuple(max(0.0, measured.get(p, 0.0) - trusted.get(p, 0.0)) for p in phases)
+        if any(amps > 0.0 for amps in excess):
+            background_a[cid] = excess
+            background_w[cid] = sum(excess) * voltage_v
+        if circuit.limit_a is not None:
+            for phase in phases:
+                node_a[(cid, phase)] = measured.get(phase, 0.0)
+    return LoadMeterView(background_a, background_w, node_a)

@@ -60,6 +60,7 @@ class Obedience:
     excess_since_s: float | None = None
     flagged: bool = False
     last_excess_s: float | None = None
+    trust_cap_a: float | None = None
 
     def update(
         self, now_s: float, measured_a: Sequence[float] | None, allowed_a: float, tol_a: float
@@ -90,6 +91,21 @@ class Obedience:
             return f"draw unknown, allowed {allowed_a:.1f} A"
         return f"draws {max(measured_a):.1f} A, allowed {allowed_a:.1f} A"
 
+    def trusted_allowance_a(self, allowed_a: float) -> float:
+        """How much of the draw may count as the load's own, given the command in force.
+
+        During an excess episode, never more than the lowest command since it began: a load
+        that ignored a cut (a charger ignoring its profile, a relay stuck on) earns no trust
+        back by being offered current again, so its excess keeps counting as house load on
+        its circuit and the site until it draws within its command. Call after `update`.
+        """
+        if self.excess_since_s is None:
+            self.trust_cap_a = None
+            return allowed_a
+        if self.trust_cap_a is None or allowed_a < self.trust_cap_a:
+            self.trust_cap_a = allowed_a
+        return self.trust_cap_a
+
     def suspect(self, now_s: float) -> bool:
         """True when the load drew above its command within `SUSPECT_MEMORY_S`."""
         return self.last_excess_s is not None and now_s - self.last_excess_s < SUSPECT_MEMORY_S
@@ -98,3 +114,4 @@ class Obedience:
         self.excess_since_s = None
         self.flagged = False
         self.last_excess_s = None
+        self.trust_cap_a = None
