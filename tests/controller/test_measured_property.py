@@ -287,6 +287,60 @@ def _amps(result_commands: dict, load_id: str) -> float:  # type: ignore[type-ar
     return command.current_a if command.on else 0.0
 
 
+#: A grid glitch while the background filter is still falling after a load meter caught up
+#: (ev1's meter refreshes every 11 cycles). Holding the filtered background left less room in
+#: total than the last sample repeated (10.5 A against 12.25 A), yet more for ev1: with less
+#: room neither 5 A plug fits, so ev1 took it all and ramped 8 -> 9 A, where the clean repeat
+#: offers a plug 5 A (left unused: min off time) and ev1 7.2 A. Less room in total is not less
+#: for every load.
+HELD_BACKGROUND = (
+    Case(
+        site=Site(phases=1, main_breaker_a=20.0),
+        loads=(
+            Load(
+                id="plug0",
+                kind=LoadKind.PLUG,
+                mode=Mode.CONTINUOUS,
+                priority=1,
+                phases=1,
+                phase_map=("A",),
+                power_w=1150.0,
+                min_a=5.0,
+                max_a=5.0,
+            ),
+            Load(
+                id="ev1",
+                mode=Mode.CONTINUOUS,
+                priority=1,
+                phases=1,
+                phase_map=("A",),
+                min_a=6.0,
+                max_a=10.0,
+            ),
+            Load(
+                id="plug2",
+                kind=LoadKind.PLUG,
+                mode=Mode.CONTINUOUS,
+                priority=1,
+                phases=1,
+                phase_map=("A",),
+                power_w=1150.0,
+                min_a=5.0,
+                max_a=5.0,
+            ),
+        ),
+        grace_s=None,
+        meter_every=(1, 11, 1),
+        stuck_a=(None, None, None),
+        house_a=((4.0,), (1.0,), (0.0,), (0.0,), (0.0,), (0.0,)),
+        manual=(0, 0, None, None, None, None),
+        sub_limit_a=10.0,
+        sub_share=0.0,
+    ),
+    [(12, "grid", 1e9, 0)],
+)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cases(),
@@ -301,6 +355,7 @@ def _amps(result_commands: dict, load_id: str) -> float:  # type: ignore[type-ar
         max_size=8,
     ),
 )
+@example(*HELD_BACKGROUND)
 def test_a_garbage_reading_never_raises_a_load(
     case: Case, garbage: list[tuple[int, str, object, int]]
 ) -> None:

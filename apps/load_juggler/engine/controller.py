@@ -248,6 +248,7 @@ class Controller:
             targets, decision, snapshot = self._normal_targets(
                 now_s, dt_s, loads, load_readings, snapshot, decision
             )
+            targets = self._hold_while_blind(loads, targets, frame.blind_nodes)
         acting = self._watch.acting(overloads, settings.overload_grace_s)
         targets = self._guard(now_s, loads, load_readings, targets, acting)
         commands = {}
@@ -611,6 +612,45 @@ class Controller:
                 target_a = load.min_a
             targets[load.id] = _Target(target_a, target_a, LoadState.STALE_FALLBACK, "grid stale")
         return targets, decision
+
+    # ------------------------------------------------------------------ blind meter: no raises
+
+    def _hold_while_blind(
+        self, loads: tuple[Load, ...], targets: dict[str, _Target], blind_nodes: frozenset[str]
+    ) -> dict[str, _Target]:
+        """No load behind a blind meter (`SiteFrame.blind_nodes`) rises above its command.
+
+        A blind meter's background is held at least as high as its last valid sample repeated
+        (`SiteSensors._update_background`), so it leaves no more room in total. That is not
+        enough per load: the allocation is not monotone in the room (with less of it a plug no
+        longer fits and its share goes to a car, which then rises past what the clean repeat
+        gives it). Nothing measured says a raise is safe while the meter is blind, so none is
+        made: starts and ramps wait for the next valid sample; cuts still apply.
+        """
+        if not blind_nodes:
+            return targets
+        voltage_v = self._plant.site.voltage_v
+        targets = dict(targets)
+        for load in loads:
+            blind = blind_nodes.intersection(self._tree.path(load.circuit))
+            if not blind:
+                continue
+            mem = self._memory[load.id]
+            held_a = in_force_a(
+                mem.written_a, mem.written_on, mem.ever_written, rated_a(load, voltage_v)
+            )
+            target = targets[load.id]
+            if target.target_a <= held_a + _EPS_A:
+                continue
+            meters = ", ".join(sorted(_node_name(node) for node in blind))
+            targets[load.id] = replace(
+                target,
+                target_a=held_a,
+                ceiling_a=min(target.ceiling_a, held_a),
+                state=target.state if held_a > _EPS_A else LoadState.PAUSED,
+                reason=f"no raise while the {meters} meter has no valid sample",
+            )
+        return targets
 
     # ------------------------------------------------------------------- measured-overload guard
 

@@ -6,6 +6,9 @@ into the values a snapshot is built from:
 
 - implausible samples (`plausible`) are glitches: treated as unavailable, the last good value
   held, one warning line with the raw value per episode;
+- a grid or circuit meter that had a valid sample and has none this cycle (not yet stale) is
+  *blind*: its node is listed in `SiteFrame.blind_nodes`, and the controller raises no load
+  behind it (see `Controller._hold_while_blind`);
 - solar and battery power move toward their last valid sample when one is missing, if that
   is the cautious side (`CautiousEma`);
 - the grid and circuit meters are filtered as background (meter minus the trusted draw of the
@@ -86,7 +89,9 @@ class HeldValue:
 @dataclass(frozen=True)
 class SiteFrame:
     """One cycle's believed site values. `measured_a` is this cycle's plausible raw current per
-    node phase (site and metered circuits), None where unavailable or a glitch."""
+    node phase (site and metered circuits), None where unavailable or a glitch. `blind_nodes`
+    are the nodes (site, circuits) whose meter had a valid sample before, has none this cycle
+    and is not stale yet: their background is a held value, not a measurement."""
 
     site: Site
     grid_a: tuple[float, ...] | None
@@ -97,6 +102,7 @@ class SiteFrame:
     battery_power_w: float
     circuit_background_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
     circuit_background_w: dict[str, float] = field(default_factory=dict)
+    blind_nodes: frozenset[str] = frozenset()
 
 
 class SiteSensors:
@@ -169,6 +175,7 @@ class SiteSensors:
         settings = self.plant.settings
         phases = SITE_PHASES[: site.phases]
         measured: dict[NodePhase, float | None] = {}
+        blind: set[str] = set()
 
         max_import_a, max_export_a = grid_bounds_a(site)
         site_draw = draw_a.get(SITE_NODE, {})
@@ -187,6 +194,8 @@ class SiteSensors:
             measured[(SITE_NODE, phase)] = sample
             if sample is None:
                 fresh = False
+                if (SITE_NODE, phase) in self._last_raw_a:
+                    blind.add(SITE_NODE)
             self._update_background(
                 self._background[phase], (SITE_NODE, phase), sample, site_draw.get(phase, 0.0)
             )
@@ -201,7 +210,7 @@ class SiteSensors:
             )
 
         circuit_bg_a, circuit_bg_w = self._circuits(
-            now_s, readings, draw_a, draw_w, measured, warnings
+            now_s, readings, draw_a, draw_w, measured, blind, warnings
         )
 
         low_v, high_v = voltage_range_v(site)
@@ -274,6 +283,7 @@ class SiteSensors:
             battery_power_w=battery_w if battery_w is not None else 0.0,
             circuit_background_a=circuit_bg_a,
             circuit_background_w=circuit_bg_w,
+            blind_nodes=frozenset(blind),
         )
 
     def _update_background(
@@ -339,9 +349,11 @@ class SiteSensors:
         draw_a: Mapping[str, Mapping[str, float]],
         draw_w: Mapping[str, float],
         measured: dict[NodePhase, float | None],
+        blind: set[str],
         warnings: list[str],
     ) -> tuple[dict[str, tuple[float, ...]], dict[str, float]]:
-        """Background (meter minus trusted managed draw) of every metered circuit not stale."""
+        """Background (meter minus trusted managed draw) of every metered circuit not stale;
+        a circuit whose meter is blind this cycle (see `SiteFrame`) is added to `blind`."""
         site = self.plant.site
         timeout_s = self.plant.settings.grid_stale_timeout_s
         phases = SITE_PHASES[: site.phases]
@@ -360,6 +372,7 @@ class SiteSensors:
                 raw = circuit_a.get(cid)
                 values = list(raw) if isinstance(raw, list | tuple) else []
                 fresh = len(values) >= len(phases)
+                held_only = False
                 node_draw = draw_a.get(cid, {})
                 bound = BREAKER_GLITCH_FACTOR * (circuit.limit_a or site.main_breaker_a)
                 for i, phase in enumerate(phases):
@@ -374,6 +387,7 @@ class SiteSensors:
                     measured[(cid, phase)] = sample
                     if sample is None:
                         fresh = False
+                        held_only = held_only or (cid, phase) in self._last_raw_a
                     ema = self._circuit_a.setdefault((cid, phase), RiseFirstEma(self._alpha))
                     self._update_background(ema, (cid, phase), sample, node_draw.get(phase, 0.0))
                 key = f"circuit {cid} current"
@@ -387,6 +401,8 @@ class SiteSensors:
                     "its limit is checked from the configured loads only",
                     warnings,
                 )
+                if held_only and not stale:
+                    blind.add(cid)
                 held = [self._circuit_a.get((cid, p)) for p in phases]
                 if not stale and all(e is not None and e.value is not None for e in held):
                     bg_a[cid] = tuple(e.value for e in held)  # type: ignore[union-attr,misc]
@@ -413,6 +429,8 @@ class SiteSensors:
                     warnings,
                 )
                 held_w = self._circuit_w.get(cid)
+                if sample is None and held_w is not None and not stale:
+                    blind.add(cid)
                 if not stale and held_w is not None and held_w.value is not None:
                     bg_w[cid] = held_w.value
         return bg_a, bg_w
