@@ -825,3 +825,24 @@ def test_charger_entity_with_a_wrong_unit_is_refused_once(
         "sensor.cp1_current_import reports unit 'kWh', which is not a current or a power "
         "(A, mA, W, kW or MW); its value is ignored until the unit is fixed"
     ]
+
+
+@pytest.mark.parametrize(
+    ("power_kw", "draw_a"),
+    [
+        ("3.45", (15.0, 0.0, 0.0)),  # 3450 W / (230 V x 15 A) = 1 line: a one-phase car on L1
+        ("6.9", (15.0, 15.0, 0.0)),  # 2 lines: a two-phase on-board charger
+        ("10.35", (15.0, 15.0, 15.0)),  # 3 lines
+        ("unavailable", (15.0, 0.0, 0.0)),  # no power: L1 only, never three lines of 15 A
+    ],
+)
+def test_a_charger_without_line_currents_counts_its_state_on_the_lines_power_shows(
+    ad: Any, given_that: Any, time_travel: Any, power_kw: str, draw_a: tuple[float, ...]
+) -> None:
+    cp = car_at_max_behind_breaker(ad, given_that, time_travel)
+    given_that.state_of("sensor.cp1_current_import").is_set_to("15", {"unit_of_measurement": "A"})
+    given_that.state_of("sensor.cp1_power_active_import").is_set_to(
+        power_kw, {"unit_of_measurement": "kW"}
+    )
+    ctx = CycleContext(now_s=START.timestamp() + 20, now_utc=START, voltage_v=230.0)
+    assert cp.reading(ctx).draw_a == draw_a

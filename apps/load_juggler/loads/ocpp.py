@@ -261,7 +261,26 @@ class OcppCharger(LoadApp):
                 return per_line
             return [None] * phases  # unit refused
         value = self.current_from(eid, full, full.get("state"), voltage_v)
-        return [value] * phases
+        if value is None:
+            return [None] * phases
+        lines = self._lines_in_use(value, voltage_v, phases)
+        return [value if line < lines else 0.0 for line in range(phases)]
+
+    def _lines_in_use(self, amps: float, voltage_v: float, phases: int) -> int:
+        """How many lines carry `amps` when the charger reports no per-line currents.
+
+        The integration's state is then the average of the lines in use, and the active power
+        their sum: power / (voltage x average) is the number of lines. Without a usable power
+        reading one line (L1, where a one-phase car draws) is assumed: subtracting a 1-phase
+        car's 16 A from lines it does not use would hide 16 A of house load on each of them,
+        and a watt profile would give it three times its current.
+        """
+        if phases <= 1 or amps < 0.5:
+            return 1
+        power_w = self.read_power_w(self.ocpp.entities.power_active_import, "kW")
+        if power_w is None or power_w <= 0:
+            return 1
+        return max(1, min(phases, round(power_w / (voltage_v * amps))))
 
     def _hold_lines(
         self, fresh: list[float | None], ctx: CycleContext
