@@ -358,9 +358,10 @@ class Controller:
         """
         mem = self._memory[cfg.id]
         rest = reading.rest
-        valid = isinstance(rest, Rest) and rest.state in REST_STATES and bool(reading.connected)
+        if not (isinstance(rest, Rest) and rest.state in REST_STATES and reading.connected):
+            rest = None
         kept_on = cfg.kind is LoadKind.PLUG and mem.on and mem.written_on
-        if not valid or (rest.state is LoadState.SATISFIED and not kept_on):  # type: ignore[union-attr]
+        if rest is not None and rest.state is LoadState.SATISFIED and not kept_on:
             rest = None
         before = self._rested.pop(cfg.id, None)
         if rest is None:
