@@ -347,3 +347,26 @@ def test_the_guard_switches_off_a_satisfied_switch_on_an_overloaded_circuit() ->
     assert second.commands["heater"].on is False
     assert second.commands["heater"].write is True
     assert "measured overload boiler phase A" in second.commands["heater"].reason
+
+
+def test_a_satisfied_switch_draw_is_trusted_only_up_to_its_rating() -> None:
+    # Released, the heater is still on at its 10 A rating: that much plus the 1 A tolerance is
+    # its own draw. A meter showing 14 A (a report that lags, a fault) counts 10 + 1 = 11 A as
+    # the heater's and the other 3 A as house load.
+    # Checked on the second released cycle, when the rest decided what is in force. The car
+    # draws 5 A of its limit, so the grid (5 + 14 = 19 A) stays under the 20 A breaker.
+    controller, now_s, _car_a = _heater_and_car()
+    for n in range(2):
+        result = _step(
+            controller,
+            now_s + 5.0 * n,
+            (5.0 + 14.0,),
+            {
+                "heater": LoadReading(draw_a=(14.0,), rest=SATISFIED),
+                "car": LoadReading(draw_a=(5.0,)),
+            },
+        )
+        assert result.commands["heater"].state is LoadState.SATISFIED
+    assert result.snapshot is not None
+    heater = next(ld for ld in result.snapshot.loads if ld.id == "heater")
+    assert heater.draw_a == (11.0,)
