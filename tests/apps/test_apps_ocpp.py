@@ -846,3 +846,115 @@ def test_a_charger_without_line_currents_counts_its_state_on_the_lines_power_sho
     )
     ctx = CycleContext(now_s=START.timestamp() + 20, now_utc=START, voltage_v=230.0)
     assert cp.reading(ctx).draw_a == draw_a
+
+
+def _ctx(now_s: float) -> CycleContext:
+    return CycleContext(now_s=now_s, now_utc=START, voltage_v=230.0)
+
+
+def test_finishing_is_finished_and_a_car_asking_again_is_not(site: Any, given_that: Any) -> None:
+    _hub, cp = site
+    set_charger(given_that, "cp1", "Charging", (6.0, 6.0, 6.0), transaction_id="41")
+    assert cp.reading(_ctx(1000.0)).rest is None
+    set_charger(given_that, "cp1", "Finishing", transaction_id="41")
+    r = cp.reading(_ctx(1005.0))
+    assert (r.available, r.connected, r.drawing) == (True, True, False)
+    assert r.rest is not None
+    assert r.rest.state is LoadState.FINISHED
+    assert (
+        r.rest.reason == "car finished its session (connector Finishing): 0 A until it asks again"
+    )
+    for status in ("SuspendedEVSE", "Charging", "Preparing"):
+        set_charger(given_that, "cp1", "Finishing", transaction_id="41")
+        assert cp.reading(_ctx(1010.0)).rest is not None
+        set_charger(given_that, "cp1", status, transaction_id="41")
+        r = cp.reading(_ctx(1015.0))
+        assert (r.connected, r.drawing, r.rest) == (True, True, None), status
+
+
+def test_a_new_transaction_id_ends_finished_even_before_the_status_changes(
+    site: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    set_charger(given_that, "cp1", "Charging", (6.0, 6.0, 6.0), transaction_id="41")
+    set_grid(given_that, 16, 16, 16)
+    time_travel.fast_forward(5).seconds()
+    set_charger(given_that, "cp1", "Finishing", transaction_id="41")
+    set_grid(given_that, 10, 10, 10)
+    time_travel.fast_forward(5).seconds()
+    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[0] == "finished"
+    assert sent_limits(hass_mocks)[-1] == 0.0
+    # StartTransaction 42 reaches HA before the status leaves Finishing: the car asks. It is
+    # offered its 6 A min at once, in a TxProfile for the new transaction.
+    set_charger(given_that, "cp1", "Finishing", transaction_id="42")
+    time_travel.fast_forward(5).seconds()
+    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[0] != "finished"
+    last = limit_calls(hass_mocks)[-1]["custom_profile"]
+    assert last["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 6.0
+    assert last["transactionId"] == 42
+
+
+@pytest.mark.parametrize(
+    ("tx", "idle"),
+    [("0", True), ("41", True), ("42", False), ("unknown", False), ("unavailable", False)],
+)
+def test_suspended_ev_without_a_session_is_idle(
+    site: Any, given_that: Any, tx: str, idle: bool
+) -> None:
+    # Transaction 41 ended (Finishing), then the charger shows SuspendedEV. With no id, or the
+    # id of the session that ended, no session runs: idle. A new id (42) is a session, and an
+    # unknown sensor proves nothing: both go by power as before.
+    _hub, cp = site
+    set_charger(given_that, "cp1", "Charging", (6.0, 6.0, 6.0), transaction_id="41")
+    cp.reading(_ctx(1000.0))
+    set_charger(given_that, "cp1", "Finishing", transaction_id="41")
+    cp.reading(_ctx(1005.0))
+    set_charger(given_that, "cp1", "SuspendedEV", power_kw=0.0, transaction_id=tx)
+    r = cp.reading(_ctx(1010.0))
+    if idle:
+        assert r.rest is not None
+        assert r.rest.state is LoadState.IDLE
+        assert r.rest.reason.startswith("connected, no session (connector SuspendedEV, ")
+        assert (r.connected, r.drawing) == (True, False)
+    else:
+        assert r.rest is None
+        assert (r.connected, r.drawing) == (True, True)  # idle_timeout_s not over yet
+
+
+def test_finished_car_gets_0_a_and_its_min_as_soon_as_it_asks(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    # Real timers: min on 300 s, min off 180 s. The car at 15 A ends its session: 0 A at once
+    # (no min on time for a car that is done). 10 s later it asks again (SuspendedEVSE): its
+    # 6 A min goes out in that cycle, the 180 s min off time of the ended session not applied.
+    cp = car_at_max_behind_breaker(ad, given_that, time_travel)
+    set_charger(given_that, "cp1", "Finishing", transaction_id="7")
+    set_grid(given_that, 10, 10, 10)
+    time_travel.fast_forward(5).seconds()
+    state, attrs = published(hass_mocks, "sensor.load_juggler_evse1_state")
+    assert state == "finished"
+    assert attrs["reason"].startswith("car finished its session")
+    assert cp.last_sent_a == 0.0
+    assert published(hass_mocks, "sensor.load_juggler_evse1_allocated_current")[0] == "0.0"
+    time_travel.fast_forward(5).seconds()
+    assert cp.last_sent_a == 0.0
+    set_charger(given_that, "cp1", "SuspendedEVSE", transaction_id="7")
+    time_travel.fast_forward(5).seconds()
+    assert cp.last_sent_a == 6.0
+    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[0] == "charging"
+
+
+def test_each_session_end_is_remembered(site: Any, given_that: Any) -> None:
+    # Session 41 ends, session 42 runs and ends: in Finishing with 42 the car is finished (42
+    # is the session that ended, not a new one), and SuspendedEV with 42 is idle.
+    _hub, cp = site
+    steps = [
+        ("Charging", "41", None),
+        ("Finishing", "41", LoadState.FINISHED),
+        ("Charging", "42", None),
+        ("Finishing", "42", LoadState.FINISHED),
+        ("SuspendedEV", "42", LoadState.IDLE),
+    ]
+    for n, (status, tx, state) in enumerate(steps):
+        set_charger(given_that, "cp1", status, power_kw=0.0, transaction_id=tx)
+        rest = cp.reading(_ctx(1000.0 + 5.0 * n)).rest
+        assert (rest.state if rest is not None else None) is state, (status, tx)

@@ -149,6 +149,9 @@ class SwitchSettings:
 
     switch: str
     power_sensor: str | None
+    # On but drawing < `SATISFIED_FRACTION` of its rating for this long (needs `power_sensor`):
+    # its reservation is released while it stays switched on (a boiler at temperature).
+    idle_timeout_s: float = 300.0
 
 
 OCPP_DEFAULTS: dict[str, Any] = {
@@ -166,7 +169,12 @@ OCPP_DEFAULTS: dict[str, Any] = {
     "idle_power_w": 100.0,
     "idle_timeout_s": 60.0,
 }
-SWITCH_DEFAULTS: dict[str, Any] = {"mode": Mode.EXCESS, "priority": 5, "phases": 1}
+SWITCH_DEFAULTS: dict[str, Any] = {
+    "mode": Mode.EXCESS,
+    "priority": 5,
+    "phases": 1,
+    "idle_timeout_s": 300.0,
+}
 
 
 def _common(
@@ -337,8 +345,13 @@ def parse_switch(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, Swit
     common = _common(r, name, LoadKind.PLUG, Mode.EXCESS, 1)
     switch = r.entity("switch", ("switch", "input_boolean"), required=True)
     sensor = r.entity("power_sensor", ("sensor",))
+    idle_s = r.number("idle_timeout_s", SWITCH_DEFAULTS["idle_timeout_s"], minimum=0)
     r.finish()
     if r.errors:
         raise LoadConfigError(r.errors)
     assert switch is not None
-    return common, SwitchSettings(switch=switch, power_sensor=sensor)
+    return common, SwitchSettings(
+        switch=switch,
+        power_sensor=sensor,
+        idle_timeout_s=idle_s if idle_s is not None else SWITCH_DEFAULTS["idle_timeout_s"],
+    )

@@ -47,14 +47,32 @@ class Plant:
 
 
 @dataclass(frozen=True)
+class Rest:
+    """A connected device that wants no current now, as its adapter sees it, and why.
+
+    `state` is `LoadState.FINISHED` (a car whose session ended), `LoadState.IDLE` (a connected
+    charger without a session) or `LoadState.SATISFIED` (a switch on but drawing nothing). The
+    controller gives such a load 0 A in the engine, so its reservation goes to the others; a
+    satisfied switch stays switched on. The adapter ends the rest as soon as the device asks.
+    """
+
+    state: LoadState
+    reason: str
+
+
+@dataclass(frozen=True)
 class LoadReading:
-    """Live state of one load. `draw_a` is per load phase (L1..), None when unknown."""
+    """Live state of one load. `draw_a` is per load phase (L1..), None when unknown.
+
+    `rest`, when set, says the device wants no current now (see `Rest`).
+    """
 
     connected: bool = True
     drawing: bool = True
     draw_a: tuple[float | None, ...] | None = None
     mode: Mode | None = None
     available: bool = True
+    rest: Rest | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,13 @@ class LoadState(StrEnum):
     UNAVAILABLE = "unavailable"
     ERROR = "error"
     NOT_OBEYING = "not_obeying"
+    FINISHED = "finished"
+    IDLE = "idle"
+    SATISFIED = "satisfied"
+
+
+#: States a `Rest` may carry.
+REST_STATES = frozenset({LoadState.FINISHED, LoadState.IDLE, LoadState.SATISFIED})
 
 
 @dataclass(frozen=True)
@@ -150,6 +175,7 @@ class CycleResult:
 
 
 __all__ = [
+    "REST_STATES",
     "BatteryConfig",
     "Circuit",
     "Command",
@@ -161,5 +187,6 @@ __all__ = [
     "Overload",
     "Plant",
     "Readings",
+    "Rest",
     "SiteStatus",
 ]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from .allocate import allocate
 from .circuits import CircuitTree
 from .control_types import (
+    REST_STATES,
     Command,
     CycleResult,
     LoadReading,
@@ -35,6 +36,7 @@ from .control_types import (
     Overload,
     Plant,
     Readings,
+    Rest,
     SiteStatus,
 )
 from .draws import draw_by_node, measured_draw, unmetered_circuits
@@ -79,7 +81,9 @@ def validate_plant(plant: Plant) -> None:
 class _Plan:
     """What the time rules want for one load before the ceiling and the ramp are applied."""
 
-    action: str  # "follow" (engine's value), "hold" (min if physically possible), "off"
+    # "follow" (engine's value), "hold" (min if physically possible), "off", "keep" (what is
+    # in force, nothing reserved: a satisfied switch)
+    action: str
     state: LoadState
     reason: str
     pause: bool = False  # a stop by us for lack of surplus: counts against the pause budget
@@ -119,6 +123,9 @@ class Controller:
         self._levels: BatteryLevels | None = None
         self._watch = OverloadWatch()
         self._draw_glitches = WarnOnce()
+        # Loads resting this cycle (see `control_types.Rest`) and the state each rested in last.
+        self._rest: dict[str, Rest] = {}
+        self._rested: dict[str, LoadState] = {}
 
     # ------------------------------------------------------------------ configuration at runtime
 
@@ -196,6 +203,7 @@ class Controller:
         raw_loads = readings.loads if isinstance(readings.loads, dict) else {}
         load_readings = {ld.id: raw_loads.get(ld.id) for ld in self._plant.loads}
         not_obeying: dict[str, str] = {}
+        self._rest = {}
         loads = tuple(
             self._engine_load(now_s, ld, load_readings[ld.id], not_obeying, warnings)
             for ld in self._plant.loads
@@ -249,6 +257,7 @@ class Controller:
                 now_s, dt_s, loads, load_readings, snapshot, decision
             )
             targets = self._hold_while_blind(loads, targets, frame.blind_nodes)
+            decision = self._rest_reasons(decision)
         acting = self._watch.acting(overloads, settings.overload_grace_s)
         targets = self._guard(now_s, loads, load_readings, targets, acting)
         commands = {}
@@ -332,10 +341,13 @@ class Controller:
         if measured is not None:
             trusted_a = mem.obedience.trusted_allowance_a(allowed_a)
             draw = trusted_draw(measured, trusted_a, settings.draw_tolerance_a)
+        rest = self._honoured_rest(cfg, reading)
         return replace(
             cfg,
             mode=mem.mode,
-            connected=bool(reading.connected),
+            # A resting load gets nothing, like one not connected; its draw still counts as
+            # its own (up to what is in force, see `trust`).
+            connected=bool(reading.connected) and rest is None,
             drawing=bool(reading.drawing),
             draw_a=draw,
         )
@@ -368,6 +380,39 @@ class Controller:
             circuit_background_a={**view.background_a, **frame.circuit_background_a},
             circuit_background_w={**view.background_w, **frame.circuit_background_w},
         )
+
+    def _honoured_rest(self, cfg: Load, reading: LoadReading) -> Rest | None:
+        """The reading's rest if the controller acts on it; notes it in `_rest`.
+
+        A satisfied switch counts only while our command keeps it on: one we switched off is
+        not resting, it is off. A car leaving `finished` or `idle` starts a new session, so
+        the min off time of the rest does not delay the min it now asks for.
+        """
+        mem = self._memory[cfg.id]
+        rest = reading.rest
+        if not (isinstance(rest, Rest) and rest.state in REST_STATES and reading.connected):
+            rest = None
+        kept_on = cfg.kind is LoadKind.PLUG and mem.on and mem.written_on
+        if rest is not None and rest.state is LoadState.SATISFIED and not kept_on:
+            rest = None
+        before = self._rested.pop(cfg.id, None)
+        if rest is None:
+            if before in (LoadState.FINISHED, LoadState.IDLE):
+                mem.new_session()
+            return None
+        self._rested[cfg.id] = rest.state
+        self._rest[cfg.id] = rest
+        return rest
+
+    def _rest_reasons(self, decision: Decision) -> Decision:
+        """Published limits of resting loads give their rest, not the engine's "not connected"."""
+        if not self._rest:
+            return decision
+        allocations = dict(decision.loads)
+        for load_id, rest in self._rest.items():
+            if load_id in allocations:
+                allocations[load_id] = replace(allocations[load_id], reason=rest.reason)
+        return replace(decision, loads=allocations)
 
     def _limits(self) -> dict[tuple[str, str], float]:
         """Current limit of every node phase the guard watches."""
@@ -462,6 +507,13 @@ class Controller:
             mem.start.reset()
             mem.stop.reset()
             return _Plan("off", LoadState.OFF, "mode off")
+        rest = self._rest.get(load.id)
+        if rest is not None:
+            mem.start.reset()
+            mem.stop.reset()
+            # A satisfied switch stays on as it is, with nothing reserved; a resting car gets 0.
+            action = "keep" if rest.state is LoadState.SATISFIED else "off"
+            return _Plan(action, rest.state, rest.reason)
 
         engine_reason = alloc.reason if alloc is not None else "not in engine decision"
         ok = alloc is not None and alloc.on and alloc.current_a > _EPS_A
@@ -545,6 +597,12 @@ class Controller:
                 if target_a > limit_a:
                     target_a = limit_a
                     reason = f"ramp {target_a:.1f}/{ceiling_a:.1f} A"
+        elif plan.action == "keep":
+            # Nothing reserved (the engine gave 0), but the device stays as it is. The target
+            # is what is in force, so the guard can still cut it and its draw is trusted only
+            # up to that.
+            target_a = mem.written_a if mem.written_on else 0.0
+            ceiling_a = target_a
         elif plan.action == "hold":
             floor_a = load.min_a if load.kind is LoadKind.EVSE else ceiling_a
             if ceiling_a > _EPS_A and ceiling_a >= floor_a - _EPS_A:
@@ -766,6 +824,8 @@ class Controller:
                 mem.pauses += 1
         if on and state in (LoadState.PAUSED, LoadState.WAITING, LoadState.OFF):
             state = _running_state(load)
+        if on and state is LoadState.SATISFIED:
+            current_a = 0.0  # switched on, nothing reserved
         return Command(
             load_id=load.id,
             current_a=current_a,

@@ -176,6 +176,7 @@ class LoadApp(Hass):
             draw_a=reading.draw_a,
             mode=self.mode,
             available=reading.available,
+            rest=reading.rest,
         )
 
     def apply(self, command: Command, ctx: CycleContext) -> None:

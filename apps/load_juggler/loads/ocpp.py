@@ -7,6 +7,11 @@ that. Never the integration's plain `limit_amps` path, which writes a persistent
 ChargePointMaxProfile: if AppDaemon dies, our limit must not stay on the charger forever, and a
 station-wide profile ignores `conn_id`. A pause is a 0 A (0 W) profile; the transaction stays open.
 
+A car whose session ended (`Finishing`) is `finished`, a connected charger without a running
+transaction (`SuspendedEV` with no transaction id, or the id of the session that ended) is
+`idle`: both get 0 A and free their minimum for other loads until the car asks again
+(`Preparing`, `Charging`, `SuspendedEVSE`, or a new transaction id).
+
 Below ours sits a persistent fail-safe `TxDefaultProfile` (`failsafe_a`, one stack level lower,
 its own profile id, no end): when ours lapses the charger falls back to it, not to its hardware
 maximum. It is installed at start, after the charger reconnects, and every hour.
@@ -20,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import LoadSettings, parse_ocpp
-from ..engine.control_types import Command, LoadReading, LoadState
+from ..engine.control_types import Command, LoadReading, LoadState, Rest
 from ..engine.model import LOAD_PHASES
 from .base import UNAVAILABLE_STATES, CycleContext, LoadApp
 from .entities import to_float
@@ -50,6 +55,12 @@ CONNECTOR_STATUS_NAMES = (
     "Finishing",
     "Reserved",
 )
+#: Statuses of a connector whose car is in a session or asks for one.
+SESSION_STATUSES = frozenset({"preparing", "charging", "suspendedev", "suspendedevse"})
+#: The status in which a connected car ended its session.
+FINISHING = "finishing"
+#: The status in which a connected car may be without a session (checked by transaction id).
+SUSPENDED_EV = "suspendedev"
 #: The fail-safe profile is installed again this often even when nothing changed.
 FAILSAFE_REFRESH_S = 3600.0
 
@@ -141,6 +152,9 @@ class OcppCharger(LoadApp):
         self._status: str | None = None
         self._status_key: str | None = None
         self._stale_tx: int | None = None  # an id seen while no session ran: never a TxProfile
+        self._no_session = False  # the connector last said no session runs
+        # (known, id) of the transaction sensor when the no-session status began: None before.
+        self._ended_tx: tuple[bool, int | None] | None = None
         self._warned_statuses: set[str] = set()
         # Watts per amp assume one phase until a draw on more phases is measured: a 1-phase car
         # on a 3-phase charger must never be offered three times its current.
@@ -172,11 +186,19 @@ class OcppCharger(LoadApp):
     # -- reading
 
     def _observe_status(self) -> tuple[str | None, Any]:
-        """The connector status (normalised key, raw); notes a reconnect for the fail-safe."""
+        """The connector status (normalised key, raw); notes a reconnect for the fail-safe, and
+        the transaction id a session ended with."""
         raw = self._state(self.ocpp.entities.status_connector)
         key = status_key(raw)
         offline = key is None or key in UNAVAILABLE_STATUSES
+        tx_seen = self._read_tx()
         with self._lock:
+            if key in NO_SESSION_STATUSES:
+                if not self._no_session:
+                    self._ended_tx = tx_seen
+                self._no_session = True
+            elif key in SESSION_STATUSES:
+                self._no_session = False
             self._status = None if key is None else str(raw).strip()
             self._status_key = key
             if offline:
@@ -200,10 +222,18 @@ class OcppCharger(LoadApp):
                 self._active_phases = active or self._active_phases
         if key is None or key in UNAVAILABLE_STATUSES:
             return LoadReading(connected=False, drawing=False, draw_a=draw, available=False)
+        rest = self._rest(key)
+        if rest is not None:
+            self._idle_since_s = None
+            return LoadReading(
+                connected=True, drawing=False, draw_a=draw, available=True, rest=rest
+            )
         known = CONNECTOR_STATUS.get(key)
         if known is None:
             self._warn_unknown_status(str(raw))
             connected, drawing = True, None
+        elif key == FINISHING:
+            connected, drawing = True, None  # a new session already: goes by power like Preparing
         else:
             connected, drawing = known
         if drawing is None:
@@ -211,6 +241,46 @@ class OcppCharger(LoadApp):
         else:
             self._idle_since_s = None
         return LoadReading(connected=connected, drawing=drawing, draw_a=draw, available=True)
+
+    def _rest(self, key: str) -> Rest | None:
+        """`finished` in Finishing, `idle` in SuspendedEV without a session; else None.
+
+        Finishing with a new transaction id is a new session (the status lags): not resting.
+        SuspendedEV is idle only when the transaction sensor says for sure that no session
+        runs: no id (0), or the id it showed when the connector last said no session ran (the
+        integration keeps it after StopTransaction). An unknown sensor proves nothing, so the
+        car keeps its offer.
+        """
+        known, tx = self._read_tx()
+        with self._lock:
+            new_session = self._new_session(known, tx)
+            ended = self._ended_tx is not None and self._ended_tx == (True, tx)
+        if key == FINISHING and not new_session:
+            return Rest(
+                LoadState.FINISHED,
+                "car finished its session (connector Finishing): 0 A until it asks again",
+            )
+        if key == SUSPENDED_EV and known and (tx is None or ended):
+            what = "no transaction" if tx is None else f"transaction {tx} has ended"
+            return Rest(
+                LoadState.IDLE,
+                f"connected, no session (connector SuspendedEV, {what}): 0 A until the car asks",
+            )
+        return None
+
+    def _new_session(self, known: bool, tx: int | None) -> bool:
+        """True when the transaction sensor shows an id other than the one the session ended
+        with (call with the lock held)."""
+        ended = self._ended_tx
+        return known and tx is not None and ended is not None and ended[0] and tx != ended[1]
+
+    def _read_tx(self) -> tuple[bool, int | None]:
+        """(known, id) of the transaction sensor: only a whole number > 0 is an id, and a
+        non-number (unknown, unavailable) is not known."""
+        value = to_float(self._state(self.ocpp.entities.transaction_id))
+        if value is None:
+            return False, None
+        return True, int(value) if value > 0 and value.is_integer() else None
 
     def _warn_unknown_status(self, raw: str) -> None:
         """Once per status value: an unknown status is read as a connected car, drawing by power."""
@@ -335,12 +405,13 @@ class OcppCharger(LoadApp):
         Finishing, Reserved) is remembered as stale and never used: a TxProfile for it would be
         rejected, silently on OCPP 1.6. A new session shows a new id.
         """
-        value = to_float(self._state(self.ocpp.entities.transaction_id))
-        tx = int(value) if value is not None and value > 0 and value.is_integer() else None
+        known, tx = self._read_tx()
         with self._lock:
             key = self._status_key
             if key is None or key in UNAVAILABLE_STATUSES:
                 return tx if tx != self._stale_tx else None
+            if key == FINISHING and self._new_session(known, tx):
+                return tx  # StartTransaction came before the status left Finishing
             if key in NO_SESSION_STATUSES:
                 if tx is not None:
                     self._stale_tx = tx
