@@ -270,6 +270,18 @@ def test_a_negative_draw_counts_as_no_draw() -> None:
     assert engine.last.loads[0].draw_a == (0.0, 6.0, 0.0)
 
 
+def test_a_hugely_negative_draw_is_a_glitch_held_not_no_draw() -> None:
+    # -1e9 A is no reversed clamp: taken as 0 the car's own 6 A would look like house load.
+    controller, engine = make(car(mode=Mode.CONTINUOUS), settings=FAST)
+    controller.step(0.0, readings(car=LoadReading(draw_a=(6.0, 6.0, 6.0))))
+    result = controller.step(5.0, readings(car=LoadReading(draw_a=(-1e9, 6.0, 6.0))))
+    assert engine.last.loads[0].draw_a == (6.0, 6.0, 6.0)
+    assert [w for w in result.warnings if "implausible" in w] == [
+        "load 'car' draw reading [-1000000000.0, 6.0, 6.0] A is implausible (allowed "
+        "-22.0..22.0 A per phase): held like an unknown draw"
+    ]
+
+
 def test_an_unknown_draw_keeps_the_last_valid_value_for_the_stale_timeout() -> None:
     controller, engine = make(car(mode=Mode.CONTINUOUS), settings=FAST)
     controller.step(0.0, readings(car=LoadReading(draw_a=(6.0, 6.0, 6.0))))

@@ -32,9 +32,9 @@ def measured_draw(
     """The load meter's draw per load phase: plausible, or the last valid one, or None.
 
     A negative sample (a meter's noise, a reversed clamp) is no draw: 0. A sample above `max_a`
-    (`plausible.load_draw_max_a`) is a glitch, held like an unknown one with one warning line
-    per episode. An unknown draw keeps the last valid value for `hold_s` rather than counting
-    as 0: a car whose meter drops out for a cycle still draws.
+    or below `-max_a` (`plausible.load_draw_max_a`) is a glitch, held like an unknown one,
+    with one warning line per episode. An unknown draw keeps the last valid value for `hold_s`
+    rather than counting as 0: a car whose meter drops out for a cycle still draws.
     """
     key = f"load '{cfg.id}' draw"
     draw: tuple[float, ...] | None = None
@@ -42,10 +42,13 @@ def measured_draw(
         samples = [finite_or_none(v) for v in raw[: cfg.phases]]
         if all(v is not None for v in samples):
             clamped = tuple(max(0.0, float(v)) for v in samples)  # type: ignore[arg-type]
-            if max(clamped) > max_a:
+            # A reversed clamp reads at most minus what the load can draw; beyond that the
+            # number is garbage, and taking it as "no draw" would make the load's own current
+            # look like house load and move capacity between loads on a bad reading.
+            if max(clamped) > max_a or min(samples) < -max_a:  # type: ignore[type-var]
                 glitches.begin(
                     key,
-                    f"{key} reading {list(raw)!r} A is implausible (allowed up to "
+                    f"{key} reading {list(raw)!r} A is implausible (allowed -{max_a:.1f}.."
                     f"{max_a:.1f} A per phase): held like an unknown draw",
                     warnings,
                 )
