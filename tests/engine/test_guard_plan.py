@@ -62,3 +62,24 @@ def test_an_episode_starts_ends_and_survives_a_blind_meter_up_to_the_timeout() -
     now, began = watch.observe(65.0, limits, {("site", "A"): 26.0}, 60.0)
     assert began == now == [Overload("site", "A", 26.0, 25.0, 0.0)]
     assert watch.observe(70.0, limits, {("site", "A"): 25.0}, 60.0) == ([], [])
+
+
+def test_a_load_with_every_line_on_one_phase_gives_three_times_its_cut() -> None:
+    # A 3-phase charger on a 1-phase supply: 3 x 16 A on A. 10 A over: 16 - 10/3 = 12.67,
+    # floored to 12.6 A, takes 3 x 3.4 = 10.2 A off A, so the priority-1 car keeps its 10 A.
+    overload = Overload("site", "A", 60.0, 50.0, 5.0)
+    loads = [
+        _load("car1", 1, 10.0),
+        _load("three_lines", 2, 16.0, site_phases=("A", "A", "A")),
+    ]
+    assert plan_cuts([overload], loads) == {
+        "three_lines": (12.6, "measured overload site phase A: 60.0/50.0 A")
+    }
+
+
+def test_a_plug_is_switched_off_not_turned_down() -> None:
+    overload = Overload("site", "A", 27.0, 25.0, 5.0)
+    loads = [_load("car", 1, 16.0), _load("heater", 2, 10.0, plug=True, min_a=10.0)]
+    assert plan_cuts([overload], loads) == {
+        "heater": (0.0, "measured overload site phase A: 27.0/25.0 A")
+    }
