@@ -10,15 +10,8 @@ from load_juggler.sim.scenario import load_scenario
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[2]
-# The shared folder sits next to the main checkout (/work/main) or one level up from a worktree.
-SHARED_SCENARIOS = next(
-    (
-        folder / "shared" / "scenarios"
-        for folder in (REPO.parent, REPO.parent.parent)
-        if (folder / "shared" / "scenarios").is_dir()
-    ),
-    REPO.parent / "shared" / "scenarios",
-)
+# The shared folder (DESIGN.md and its example scenarios) sits next to the checkout.
+SHARED_SCENARIOS = REPO.parent / "shared" / "scenarios"
 
 
 def simulate(name: str) -> RunResult:
