@@ -176,3 +176,68 @@ def test_heater_switched_on_by_hand_makes_the_car_give_way_and_is_reported(
     )
     assert status(hass_mocks) == ("ok", None)
     assert max(plant.grid_a) == 20.0
+
+
+def test_charger_ignoring_its_profile_makes_the_other_give_way_and_is_reported(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    # 2 A of house per phase; two 3-phase cars (6..16 A), car1 priority 1, car2 priority 2.
+    start_site(given_that, "cp1", "cp2")
+    set_grid(given_that, 2, 2, 2)
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(OcppCharger, "car1", hub="lj_hub", charger="cp1", priority=1)
+    ad(OcppCharger, "car2", hub="lj_hub", charger="cp2", priority=2)
+    plant = Plant(given_that, hass_mocks, time_travel, [2.0, 2.0, 2.0])
+    stubborn = Charger("cp1", (0, 1, 2), 16.0)
+    plant.chargers += [stubborn, Charger("cp2", (0, 1, 2), 16.0)]
+    plant.cycle()  # both start at their min
+    plant.cycle()  # 25 - 2 = 23 A: car1 its max 16, car2 the remaining 7
+    assert (last_limit(hass_mocks, "cp1"), last_limit(hass_mocks, "cp2")) == (16.0, 7.0)
+    assert plant.grid_a == [25.0, 25.0, 25.0]
+
+    stubborn.stuck_at_a = 16.0  # from now on car1 draws 16 A whatever it is told
+    plant.house_a = [6.0, 6.0, 6.0]  # the house takes 4 A more per phase
+    plant.settle()
+    assert plant.grid_a == [29.0, 29.0, 29.0]
+    plant.cycle()  # t = 15
+    state, overloads = status(hass_mocks)
+    assert state == "overload"
+    assert overloads == [
+        {"node": "site", "phase": p, "measured_a": 29.0, "limit_a": 25.0, "over_for_s": "0"}
+        for p in "ABC"
+    ]
+    # Background 29 - 16 - 7 = 6 A, room 19 A: mins 6 + 6, the other 7 A to car1 (priority 1).
+    assert (last_limit(hass_mocks, "cp1"), last_limit(hass_mocks, "cp2")) == (13.0, 6.0)
+    assert plant.grid_a == [28.0, 28.0, 28.0]  # 6 + 16 (ignored the cut) + 6
+
+    plant.cycle()  # t = 20: the second cycle measuring the overload, the guard acts
+    assert status(hass_mocks)[0] == "overload"
+    # 3 A too much; car2 is served last and cannot stay at its 6 A min less 3 A: it stops.
+    # car1 drew above its command this cycle, so its cut is not counted on.
+    assert last_limit(hass_mocks, "cp2") == 0.0
+    assert state_and_reason(hass_mocks, "car2") == (
+        "paused_by_us",
+        "measured overload site phase A: 28.0/25.0 A",
+    )
+    assert plant.grid_a == [22.0, 22.0, 22.0]  # 6 + 16 + 0
+
+    plant.cycle()  # t = 25
+    assert status(hass_mocks) == ("ok", None)
+    assert state_and_reason(hass_mocks, "car1")[0] == "charging"
+
+    # car1's excess (16 A against a 13 A command) was first measured at t = 20 s:
+    # not obeying from 20 + 90 = 110 s on, naming its draw and the command in force.
+    while plant.t_s < 105:
+        plant.cycle()
+        assert plant.grid_a == [22.0, 22.0, 22.0]  # car2 stays off: 25 - 22 = 3 A < 6 A min
+        assert status(hass_mocks) == ("ok", None)
+    assert state_and_reason(hass_mocks, "car1")[0] == "charging"
+    plant.cycle()
+    assert plant.t_s == 110
+    command_a = last_limit(hass_mocks, "cp1")
+    assert command_a < 16.0
+    assert state_and_reason(hass_mocks, "car1") == (
+        "not_obeying",
+        f"draws 16.0 A, allowed {command_a:.1f} A",
+    )
+    assert last_limit(hass_mocks, "cp2") == 0.0
