@@ -241,3 +241,43 @@ def test_charger_ignoring_its_profile_makes_the_other_give_way_and_is_reported(
         f"draws 16.0 A, allowed {command_a:.1f} A",
     )
     assert last_limit(hass_mocks, "cp2") == 0.0
+
+
+def lagging_meter_site(ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any) -> Plant:
+    """A 32 A site, 2 A of house per phase and a 3-phase car (6..32 A) charging at 30 A for a
+    minute; from t = 60 s on its `current_import` refreshes once a minute (next at 120 s)."""
+    start_site(given_that, "cp1")
+    set_grid(given_that, 2, 2, 2)
+    args = copy.deepcopy(HUB_ARGS)
+    args["site"]["main_breaker_a"] = 32
+    ad(Hub, "lj_hub", **args)
+    ad(OcppCharger, "car", hub="lj_hub", charger="cp1", min_a=6, max_a=32)
+    plant = Plant(given_that, hass_mocks, time_travel, [2.0, 2.0, 2.0])
+    car = Charger("cp1", (0, 1, 2), 32.0)
+    plant.chargers.append(car)
+    while plant.t_s < 60:
+        plant.cycle()
+    assert last_limit(hass_mocks, "cp1") == 30.0  # 32 - 2
+    assert car.shown_a == 30.0
+    car.meter_every_s = 60
+    return plant
+
+
+def test_house_step_under_a_lagging_charger_meter_cuts_the_car_at_once(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    plant = lagging_meter_site(ad, given_that, hass_mocks, time_travel)
+    plant.house_a = [12.0, 2.0, 2.0]  # a 10 A kettle on phase A
+    plant.settle()
+    assert plant.grid_a == [42.0, 32.0, 32.0]
+    plant.cycle()  # t = 65
+    state, overloads = status(hass_mocks)
+    assert state == "overload"
+    assert overloads == [
+        {"node": "site", "phase": "A", "measured_a": 42.0, "limit_a": 32.0, "over_for_s": "0"}
+    ]
+    # The meter still shows the 30 A the car was allowed: background 42 - 30 = 12 A on phase A,
+    # 32 - 12 = 20 A left for the car, cut in the cycle that measured the overload.
+    assert last_limit(hass_mocks, "cp1") == 20.0
+    assert plant.grid_a == [32.0, 22.0, 22.0]
+    assert plant.chargers[0].shown_a == 30.0  # the charger's meter has not caught up
