@@ -177,6 +177,19 @@ def test_heater_switched_on_by_hand_makes_the_car_give_way_and_is_reported(
     assert status(hass_mocks) == ("ok", None)
     assert max(plant.grid_a) == 20.0
 
+    plant.heater_on = False  # switched off by hand again
+    plant.settle()
+    plant.cycle()  # t = 120: the heater draws nothing, the car starts again at its min
+    assert state_and_reason(hass_mocks, "heater") == (
+        "waiting_for_surplus",
+        "does not fit (excess threshold)",
+    )
+    assert last_limit(hass_mocks, "cp1") == 6.0
+    plant.cycle()  # and takes the 25 - 10 = 15 A of room again
+    assert last_limit(hass_mocks, "cp1") == 15.0
+    assert plant.grid_a == [25.0, 0.0, 0.0]
+    assert status(hass_mocks) == ("ok", None)
+
 
 def test_charger_ignoring_its_profile_makes_the_other_give_way_and_is_reported(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
