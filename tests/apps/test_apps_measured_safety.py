@@ -294,3 +294,12 @@ def test_house_step_under_a_lagging_charger_meter_cuts_the_car_at_once(
     assert last_limit(hass_mocks, "cp1") == 20.0
     assert plant.grid_a == [32.0, 22.0, 22.0]
     assert plant.chargers[0].shown_a == 30.0  # the charger's meter has not caught up
+    # Until the meter catches up at 120 s it shows 30 A against a 20 A command: only the 20 A
+    # command is the car's own (the tolerance is for meter error, not for a reading above the
+    # command), so the background stays 32 - 20 = 12 A and the car stays at 20 A.
+    while plant.t_s < 180:
+        plant.cycle()
+        assert last_limit(hass_mocks, "cp1") == 20.0, plant.t_s
+        assert plant.grid_a == [32.0, 22.0, 22.0], plant.t_s
+        assert status(hass_mocks)[0] == "ok", plant.t_s
+    assert plant.chargers[0].shown_a == 20.0  # caught up at 120 s

@@ -169,10 +169,11 @@ def test_the_guard_reaches_past_a_charger_that_ignores_its_profile() -> None:
     assert first.status is SiteStatus.OVERLOAD
     second = controller.step(105.0, plant.readings())
     plant.apply(second.commands)
-    # Still 36 A. Only 13 + 1 A of the car's 17 A is trusted: background 36 - 10 - 14 = 12,
-    # car 10 A. The guard (second cycle) needs 4 A: the car, last served, is cut to 10 - 4 = 6
-    # but it ignores commands, so that is not counted on; the heater goes off (10 A).
-    assert second.commands["car"].current_a == 6.0
+    # Still 36 A. Only the car's 13 A command of its 17 A is trusted (above command + 1 A
+    # tolerance the command counts): background 36 - 10 - 13 = 13, car 9 A. The guard (second
+    # cycle) needs 4 A: the car, last served, would go to 9 - 4 = 5 A, below its 6 A min, so to
+    # 0, but it ignores commands, so that is not counted on; the heater goes off (10 A).
+    assert second.commands["car"].current_a == 0.0
     heater_cmd = second.commands["heater"]
     assert (heater_cmd.on, heater_cmd.write) == (False, True)
     assert heater_cmd.reason == "measured overload site phase A: 36.0/32.0 A"
@@ -247,8 +248,9 @@ def test_draw_above_the_command_is_trusted_only_up_to_the_tolerance() -> None:
     result = controller.step(5.0, readings(car=LoadReading(draw_a=(6.0, 6.0, 6.0))))
     assert result.commands["car"].current_a == 10.0
     controller.step(10.0, readings(car=LoadReading(draw_a=(12.0, 10.8, 9.0))))
-    # Commanded 10 A, tolerance 1 A: 12 -> 11, the others as measured.
-    assert engine.last.loads[0].draw_a == (11.0, 10.8, 9.0)
+    # Commanded 10 A, tolerance 1 A: 12 is above 10 + 1, so only the 10 A command counts;
+    # 10.8 is within the tolerance (meter error) and counts as measured.
+    assert engine.last.loads[0].draw_a == (10.0, 10.8, 9.0)
 
 
 def test_a_load_commanded_0_gets_no_tolerance() -> None:
@@ -261,7 +263,8 @@ def test_a_load_commanded_0_gets_no_tolerance() -> None:
 def test_before_the_first_write_a_load_is_trusted_up_to_its_max() -> None:
     controller, engine = make(car(mode=Mode.OFF), settings=FAST)
     controller.step(0.0, readings(car=LoadReading(draw_a=(20.0, 16.0, 3.0))))
-    assert engine.calls[0].loads[0].draw_a == (17.0, 16.0, 3.0)  # max 16 + 1 A tolerance
+    # Trusted up to its max 16 A: 20 is beyond max + 1 A tolerance, so 16 counts.
+    assert engine.calls[0].loads[0].draw_a == (16.0, 16.0, 3.0)
 
 
 def test_a_negative_draw_counts_as_no_draw() -> None:

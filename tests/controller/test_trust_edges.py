@@ -10,10 +10,12 @@ from load_juggler.engine.trust import (
 )
 
 
-def test_a_small_plug_below_one_amp_is_trusted_up_to_its_rating_plus_tolerance() -> None:
-    # A 200 W plug on 230 V is allowed 0.87 A: its measured 0.9 A is its own, not house load.
+def test_a_small_plug_below_one_amp_is_trusted_within_its_rating_plus_tolerance() -> None:
+    # A 200 W plug on 230 V is allowed 0.87 A: its measured 0.9 A is its own, not house load;
+    # 3 A is beyond 0.87 + 1 A, so only its rating counts.
     assert trusted_draw((0.9,), 200 / 230, 1.0) == (0.9,)
-    assert trusted_draw((3.0,), 200 / 230, 1.0) == (200 / 230 + 1.0,)
+    assert trusted_draw((1.8,), 200 / 230, 1.0) == (1.8,)
+    assert trusted_draw((3.0,), 200 / 230, 1.0) == (200 / 230,)
 
 
 def test_a_draw_exactly_at_command_plus_tolerance_is_no_excess() -> None:

@@ -44,8 +44,12 @@ def trusted_draw(
 
     `measured_a` is already clamped at 0 by the controller (a negative draw is no draw).
     """
-    ceiling_a = allowed_a + tolerance_a if allowed_a > 0 else 0.0
-    return tuple(min(amps, ceiling_a) for amps in measured_a)
+    if allowed_a <= 0:
+        return tuple(0.0 for _ in measured_a)
+    # Within the tolerance the meter's own value counts (meter error); above it only the
+    # command does. Counting command + tolerance for a meter still showing the current before
+    # a cut would hand the tolerance to the loads every cycle until the meter catches up.
+    return tuple(amps if amps <= allowed_a + tolerance_a else allowed_a for amps in measured_a)
 
 
 def excess_a(measured_a: Sequence[float], allowed_a: float, tolerance_a: float) -> float:
