@@ -167,14 +167,16 @@ def test_relative_profile_and_options(
     ]
 
 
+@pytest.mark.parametrize(("tx", "tx_id"), [("4711", 4711), ("1", 1), ("2.0", 2)])
 def test_tx_profile_during_a_transaction(
-    site: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+    site: Any, given_that: Any, hass_mocks: Any, time_travel: Any, tx: str, tx_id: int
 ) -> None:
-    set_charger(given_that, "cp1", "Charging", (0.0, 0.0, 0.0), transaction_id="4711")
+    # Every whole number above 0 is a transaction id, 1 (a charger's first session) included.
+    set_charger(given_that, "cp1", "Charging", (0.0, 0.0, 0.0), transaction_id=tx)
     time_travel.fast_forward(5).seconds()
     profile = limit_calls(hass_mocks)[-1]["custom_profile"]
     assert profile["chargingProfilePurpose"] == "TxProfile"
-    assert profile["transactionId"] == 4711
+    assert profile["transactionId"] == tx_id
     assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [
         {"startPeriod": 0, "limit": 6.0}
     ]
