@@ -83,3 +83,18 @@ def test_a_plug_is_switched_off_not_turned_down() -> None:
     assert plan_cuts([overload], loads) == {
         "heater": (0.0, "measured overload site phase A: 27.0/25.0 A")
     }
+
+
+def test_an_overload_every_other_cycle_is_cut_when_it_comes_back() -> None:
+    watch = OverloadWatch()
+    limits = {("site", "A"): 32.0}
+    now, _ = watch.observe(0.0, limits, {("site", "A"): 33.0}, 60.0)
+    assert watch.acting(now, None) == []  # first sight: confirmed on the next cycle
+    watch.observe(5.0, limits, {("site", "A"): 32.0}, 60.0)  # at the limit: episode ends
+    now, began = watch.observe(10.0, limits, {("site", "A"): 33.0}, 60.0)
+    assert began == now == [Overload("site", "A", 33.0, 32.0, 0.0)]
+    assert watch.acting(now, None) == now  # back 5 s after it ended: cut at once
+    assert watch.acting(now, 30.0) == now  # a grace does not let it recur either
+    watch.observe(15.0, limits, {("site", "A"): 30.0}, 60.0)
+    now, _ = watch.observe(80.0, limits, {("site", "A"): 33.0}, 60.0)
+    assert watch.acting(now, None) == []  # 65 s later: a new overload, confirmed as usual

@@ -35,6 +35,9 @@ OVER_EPS_A = 1e-6
 #: A load cut by the guard may not rise above its cut value for this long: without it the
 #: normal control would ramp it back into the same overload one cycle later.
 GUARD_HOLD_S = 60.0
+#: An overload that begins again within this long after the last one on the same node phase
+#: ended is cut in its first cycle (an overload every other cycle never lasts two in a row).
+RECUR_S = 60.0
 
 NodePhase = tuple[str, str]
 
@@ -45,6 +48,8 @@ class _Episode:
     seen_s: float
     measured_a: float
     cycles: int = 0
+    #: Began within `RECUR_S` of the previous episode's end on the same node phase.
+    recurring: bool = False
 
 
 class OverloadWatch:
@@ -52,6 +57,7 @@ class OverloadWatch:
 
     def __init__(self) -> None:
         self._episodes: dict[NodePhase, _Episode] = {}
+        self._ended_s: dict[NodePhase, float] = {}
 
     def observe(
         self,
@@ -72,11 +78,14 @@ class OverloadWatch:
                     continue
                 value = episode.measured_a
             elif value <= limit_a + OVER_EPS_A:
-                self._episodes.pop(key, None)
+                if self._episodes.pop(key, None) is not None:
+                    self._ended_s[key] = now_s
                 continue
             else:
                 if episode is None:
+                    ended_s = self._ended_s.get(key)
                     episode = self._episodes[key] = _Episode(now_s, now_s, value)
+                    episode.recurring = ended_s is not None and now_s - ended_s <= RECUR_S
                 episode.seen_s = now_s
                 episode.measured_a = value
             episode.cycles += 1
@@ -92,6 +101,8 @@ class OverloadWatch:
                 began.append(overload)
         for key in set(self._episodes) - set(limits_a):
             del self._episodes[key]
+        for key in [k for k, ended_s in self._ended_s.items() if now_s - ended_s > RECUR_S]:
+            del self._ended_s[key]
         return overloads, began
 
     def acting(self, overloads: Sequence[Overload], grace_s: float | None) -> list[Overload]:
@@ -101,8 +112,12 @@ class OverloadWatch:
             episode = self._episodes.get((overload.node, overload.phase))
             if episode is None:
                 continue
-            # None: the second consecutive cycle that measures it.
-            due = episode.cycles >= 2 if grace_s is None else overload.over_for_s >= grace_s
+            # None: the second consecutive cycle that measures it. An overload that comes back
+            # soon after the last one ended (every other cycle, say) is the same trouble: it
+            # is cut at once, or it would never be seen on two cycles in a row.
+            due = episode.recurring or (
+                episode.cycles >= 2 if grace_s is None else overload.over_for_s >= grace_s
+            )
             if due:
                 result.append(overload)
         return result
