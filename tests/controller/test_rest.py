@@ -21,6 +21,8 @@ from load_juggler.engine.control_types import (
 from load_juggler.engine.controller import Controller
 from load_juggler.engine.model import Circuit, Load, LoadKind, Mode, Site
 
+from .tinyplant import evse
+
 FINISHED = Rest(LoadState.FINISHED, "car finished its session (Finishing)")
 IDLE = Rest(LoadState.IDLE, "connected, no session")
 SATISFIED = Rest(LoadState.SATISFIED, "draws 0 W (< 10 % of 2300 W) for 300 s")
@@ -29,19 +31,6 @@ SATISFIED = Rest(LoadState.SATISFIED, "draws 0 W (< 10 % of 2300 W) for 300 s")
 QUICK = ControlSettings(
     start_delay_s=0.0, stop_delay_s=0.0, min_on_s=300.0, min_off_s=180.0, ramp_up_a_per_s=100.0
 )
-
-
-def _car(load_id: str, phases: int = 3, max_a: float = 16.0, priority: int = 5) -> Load:
-    return Load(
-        id=load_id,
-        kind=LoadKind.EVSE,
-        mode=Mode.CONTINUOUS,
-        priority=priority,
-        phases=phases,
-        phase_map=("A", "B", "C")[:phases],
-        min_a=6.0,
-        max_a=max_a,
-    )
 
 
 def _heater(priority: int = 1, circuit: str | None = None) -> Load:
@@ -76,7 +65,7 @@ def _step(
 
 def _two_cars() -> Controller:
     site = Site(phases=3, main_breaker_a=16.0)
-    plant = Plant(site=site, circuits=(), loads=(_car("a"), _car("b")), settings=QUICK)
+    plant = Plant(site=site, circuits=(), loads=(evse("a"), evse("b")), settings=QUICK)
     return Controller(plant)
 
 
@@ -138,7 +127,7 @@ def test_a_finished_car_no_longer_takes_the_min_offer_of_a_waiting_car(
     plant = Plant(
         site=site,
         circuits=(),
-        loads=(_car("a", priority=1), _car("b", priority=2)),
+        loads=(evse("a", priority=1), evse("b", priority=2)),
         settings=QUICK,
     )
     controller = Controller(plant)
@@ -160,7 +149,7 @@ def test_a_car_asking_again_gets_its_min_at_once() -> None:
     # (SuspendedEVSE: drawing, no rest). The 180 s min off time of the finished session does not
     # apply to the new one: the car starts at its 6 A min in that very cycle.
     site = Site(phases=3, main_breaker_a=16.0)
-    controller = Controller(Plant(site=site, circuits=(), loads=(_car("a"),), settings=QUICK))
+    controller = Controller(Plant(site=site, circuits=(), loads=(evse("a"),), settings=QUICK))
     a_a = 0.0
     for now_s in (0.0, 5.0, 10.0):
         a_a = _amps(
@@ -205,7 +194,7 @@ def _heater_and_car() -> tuple[Controller, float, float]:
     plant = Plant(
         site=site,
         circuits=(),
-        loads=(_heater(), _car("car", phases=1, max_a=32.0, priority=2)),
+        loads=(_heater(), evse("car", phases=1, max_a=32.0, priority=2)),
         settings=QUICK,
     )
     controller = Controller(plant)

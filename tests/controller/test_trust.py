@@ -21,20 +21,7 @@ from load_juggler.engine.controller import Controller
 from load_juggler.engine.model import Load, LoadKind, Mode, Site
 
 from .scripted import FAST, ScriptedEngine, car, make, readings
-from .tinyplant import Device, TinyPlant
-
-
-def _evse(load_id: str, phases: int = 3, max_a: float = 16.0, priority: int = 5) -> Load:
-    return Load(
-        id=load_id,
-        kind=LoadKind.EVSE,
-        mode=Mode.CONTINUOUS,
-        priority=priority,
-        phases=phases,
-        phase_map=("A", "B", "C")[:phases],
-        min_a=6.0,
-        max_a=max_a,
-    )
+from .tinyplant import Device, TinyPlant, evse
 
 
 def _heater(mode: Mode, priority: int = 5) -> Load:
@@ -64,7 +51,7 @@ def _run(
 
 def test_a_plug_switched_on_by_hand_is_background_and_flagged_after_90_s() -> None:
     site = Site(phases=3, main_breaker_a=25.0)
-    loads = (_evse("car"), _heater(Mode.OFF))
+    loads = (evse("car"), _heater(Mode.OFF))
     controller = Controller(Plant(site=site, circuits=(), loads=loads))
     plant = TinyPlant(
         phases=3,
@@ -105,7 +92,7 @@ def test_a_plug_switched_on_by_hand_is_background_and_flagged_after_90_s() -> No
 
 def _lagging_site(tolerance_a: float) -> tuple[Controller, TinyPlant]:
     site = Site(phases=1, main_breaker_a=32.0)
-    load = _evse("car", phases=1, max_a=32.0)
+    load = evse("car", phases=1, max_a=32.0)
     settings = ControlSettings(draw_tolerance_a=tolerance_a)
     controller = Controller(Plant(site=site, circuits=(), loads=(load,), settings=settings))
     plant = TinyPlant(phases=1, house_a=[10.0], devices={"car": Device(load)})
@@ -152,7 +139,7 @@ def test_a_lagging_charger_meter_leaves_at_most_the_tolerance_for_at_most_two_cy
 def test_the_guard_reaches_past_a_charger_that_ignores_its_profile() -> None:
     site = Site(phases=1, main_breaker_a=32.0)
     heater = _heater(Mode.CONTINUOUS, priority=1)
-    car_load = _evse("car", phases=1, max_a=32.0, priority=2)
+    car_load = evse("car", phases=1, max_a=32.0, priority=2)
     controller = Controller(Plant(site=site, circuits=(), loads=(heater, car_load)))
     plant = TinyPlant(
         phases=1, house_a=[5.0], devices={"heater": Device(heater), "car": Device(car_load)}
@@ -188,7 +175,7 @@ def test_the_guard_reaches_past_a_charger_that_ignores_its_profile() -> None:
 
 def test_a_grid_meter_at_minus_100000_is_a_glitch_not_export() -> None:
     site = Site(phases=3, main_breaker_a=25.0)
-    load = _evse("car")
+    load = evse("car")
     controller = Controller(Plant(site=site, circuits=(), loads=(load,)))
     plant = TinyPlant(phases=3, house_a=[18.0, 18.0, 18.0], devices={"car": Device(load)})
     assert _run(controller, plant, 0.0, 4)[-1].commands["car"].current_a == 7.0  # 25 - 18
@@ -210,7 +197,7 @@ def test_a_grid_meter_at_minus_100000_is_a_glitch_not_export() -> None:
 
 def test_a_charger_reporting_1e6_a_per_line_is_held_not_subtracted() -> None:
     site = Site(phases=3, main_breaker_a=25.0)
-    load = _evse("car")
+    load = evse("car")
     controller = Controller(Plant(site=site, circuits=(), loads=(load,)))
     plant = TinyPlant(phases=3, house_a=[19.0, 19.0, 19.0], devices={"car": Device(load)})
     assert _run(controller, plant, 0.0, 3)[-1].commands["car"].current_a == 6.0  # 25 - 19

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from load_juggler.engine.control_types import Command, LoadReading, Readings
-from load_juggler.engine.model import SITE_PHASES, Load, LoadKind
+from load_juggler.engine.model import SITE_PHASES, Load, LoadKind, Mode
 
 
 @dataclass
@@ -91,3 +91,17 @@ class TinyPlant:
             device.on = command.on
             device.current_a = command.current_a if command.on else 0.0
         self.cycle += 1
+
+
+def evse(load_id: str, phases: int = 3, max_a: float = 16.0, priority: int = 5) -> Load:
+    """A continuous charger of 6 A min on the first `phases` site phases."""
+    return Load(
+        id=load_id,
+        kind=LoadKind.EVSE,
+        mode=Mode.CONTINUOUS,
+        priority=priority,
+        phases=phases,
+        phase_map=("A", "B", "C")[:phases],
+        min_a=6.0,
+        max_a=max_a,
+    )
