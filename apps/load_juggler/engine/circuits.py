@@ -210,6 +210,17 @@ def add_energy_rows(
         rows.metered_solar_phase[phase] = capacity.add(f"{solar_name} phase {phase}", value)
 
 
+def _watt_terms(
+    phase_rows: Mapping[str, int], lines: Mapping[str, int], voltage_v: float
+) -> list[tuple[int, float]]:
+    """Terms of per-phase watt rows: one amp on a phase carrying `count` lines uses V x count."""
+    return [
+        (phase_rows[phase], voltage_v * count)
+        for phase, count in lines.items()
+        if phase in phase_rows
+    ]
+
+
 def load_terms(load: Load, path: Sequence[str], rows: SiteRows, voltage_v: float) -> LoadTerms:
     """The rows `load` touches, following its circuit path up to the site.
 
@@ -232,23 +243,13 @@ def load_terms(load: Load, path: Sequence[str], rows: SiteRows, voltage_v: float
     if rows.no_grid is not None:
         terms.hard.append((rows.no_grid, watts_per_a))
 
-    inverter = [
-        (rows.green_phase[phase], voltage_v * count)
-        for phase, count in lines.items()
-        if phase in rows.green_phase
-    ]
+    inverter = _watt_terms(rows.green_phase, lines, voltage_v)
     terms.green.append((rows.green_total, watts_per_a))
-    for phase, count in lines.items():
-        index = rows.metered_green_phase.get(phase)
-        if index is not None:
-            terms.green.append((index, voltage_v * count))
+    terms.green.extend(_watt_terms(rows.metered_green_phase, lines, voltage_v))
     terms.green.extend(inverter)
     if rows.solar_total is not None:
         terms.solar.append((rows.solar_total, watts_per_a))
-    for phase, count in lines.items():
-        index = rows.metered_solar_phase.get(phase)
-        if index is not None:
-            terms.solar.append((index, voltage_v * count))
+    terms.solar.extend(_watt_terms(rows.metered_solar_phase, lines, voltage_v))
     terms.solar.extend(inverter)
     if rows.excess is not None:
         terms.excess.append((rows.excess, watts_per_a))
