@@ -2,8 +2,8 @@
 
 The real engine's numbers depend on physics and strategies; the controller's rules only depend
 on what the engine answered. `ScriptedEngine` answers `offer_a` for a load in its own mode and
-honours `room_a` (the physical room, e.g. a breaker) in every mode, including the forced
-continuous-at-min run the controller makes to check a hold.
+honours `room_a` (the physical room, e.g. a breaker) in every mode, including the run with a
+held load (at its min, from any source) the controller makes to check a hold.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class ScriptedEngine:
                 amps, reason = 0.0, "no grid reading"
             elif load.mode is Mode.OFF or not load.connected:
                 amps, reason = 0.0, "mode off"
-            elif load.mode is Mode.CONTINUOUS:
+            elif load.mode is Mode.CONTINUOUS or load.held:
                 amps, reason = min(load.max_a, room), "continuous"
             else:
                 amps, reason = (

@@ -230,9 +230,9 @@ def test_a_hold_is_refused_when_the_breaker_has_no_room_for_min() -> None:
     command = result.commands["car"]
     assert (command.on, command.current_a, command.write) == (False, 0.0, True)
     assert command.reason == "below min current (site.A)"
-    # The hold was checked with the load forced to continuous at exactly its min.
+    # The hold was checked with the load held at exactly its min, in its own mode (its rank).
     forced = engine.last.loads[0]
-    assert (forced.mode, forced.max_a) == (Mode.CONTINUOUS, 6.0)
+    assert (forced.mode, forced.held, forced.max_a) == (Mode.SOLAR_ONLY, True, 6.0)
 
 
 def test_a_hold_takes_its_min_from_the_other_loads_not_from_the_breaker() -> None:

@@ -272,3 +272,46 @@ def test_battery_discharge_for_no_grid_loads_keeps_min_soc_hysteresis():
     # From below, 18 % has not reached min yet.
     d = decide(s, car, grid_a=(2.0,), battery_soc_pct=18.0)
     assert currents(d) == {"car": 0.0}
+
+
+# -- a load held at its min by a time rule keeps its rank ---------------------------------------
+
+
+def test_a_held_excess_plug_does_not_stop_the_solar_only_car_before_it():
+    # Export 6.7 A per phase = 4623 W green. The solar_only car's min 6 A = 4140 W fits.
+    # The boiler (excess, 2000 W on B) is held at its min by its stop delay: its min comes
+    # after the car's, from any source (483 W green + 1517 W grid). The car keeps 6 A; its
+    # extra would come after the boiler's min, and no green is left for it.
+    d = decide(
+        site(),
+        evse("car", mode=Mode.SOLAR_ONLY, priority=1),
+        plug("boiler", 2000.0, phase="B", mode=Mode.EXCESS, priority=2, held=True),
+        grid_a=(-6.7, -6.7, -6.7),
+    )
+    assert currents(d) == {"car": 6.0, "boiler": pytest.approx(2000.0 / 230.0)}
+
+
+def test_a_held_load_does_not_take_the_min_of_a_more_urgent_load():
+    # 1-phase 16 A breaker, 2 A house: 14 A, no sun. Rank: continuous, solar_priority, then
+    # the held solar_only car. Mins: 6 + 6 = 12 A; the held car's 6 A does not fit in the
+    # 2 A left, so it gets 0; the 2 A go to the continuous car's extra: 8 / 6 / 0.
+    one = site(phases=1, main_breaker_a=16.0)
+    d = decide(
+        one,
+        one_phase("cont", mode=Mode.CONTINUOUS, priority=5),
+        one_phase("sp", mode=Mode.SOLAR_PRIORITY, priority=5),
+        one_phase("held", mode=Mode.SOLAR_ONLY, priority=1, max_a=6.0, held=True),
+        grid_a=(2.0,),
+    )
+    assert currents(d) == {"cont": 8.0, "sp": 6.0, "held": 0.0}
+
+
+def test_a_held_load_takes_its_min_from_the_grid_but_nothing_more():
+    # No sun, 3-phase 25 A, house 2 A: a held solar_only car gets its min 6 A from the grid
+    # and, held at max = min, never more.
+    d = decide(
+        site(),
+        evse("car", mode=Mode.SOLAR_ONLY, max_a=6.0, held=True),
+        grid_a=(2.0, 2.0, 2.0),
+    )
+    assert currents(d) == {"car": 6.0}

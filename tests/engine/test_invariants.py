@@ -68,6 +68,10 @@ def load_strategy(draw, n: int, site_phases: int, circuit_ids: list[str]) -> Loa
     max_a = min_a + draw(st.sampled_from([0.0, 4.0, 10.0, 26.0]))
     if max_a <= 0:
         max_a = 16.0
+    # Held at its min by a time rule (as the controller asks the engine to check a hold).
+    held = draw(st.integers(0, 5)) == 0
+    if held and kind is LoadKind.EVSE:
+        max_a = max(min_a, 0.1)
     drawing = draw(st.booleans()) or draw(st.booleans())
     draw_a = None
     if drawing and draw(st.booleans()):
@@ -86,6 +90,7 @@ def load_strategy(draw, n: int, site_phases: int, circuit_ids: list[str]) -> Loa
         connected=draw(st.integers(0, 5)) > 0,
         drawing=drawing,
         draw_a=draw_a,
+        held=held,
     )
 
 
@@ -233,7 +238,7 @@ class Model:
             return None
         if mode is Mode.CONTINUOUS:
             return "any"
-        if mode is Mode.SOLAR_PRIORITY:
+        if mode is Mode.SOLAR_PRIORITY or ld.held:
             return "green_above_min"
         if mode is Mode.EXCESS and not self.above_full:
             return "excess"
@@ -378,7 +383,8 @@ def check_invariants(snap: Snapshot, d: Decision, energy_rules: bool = True) -> 
     # Green power: a load restricted to it (solar_only, excess, solar_priority above its min)
     # holds only green power left after the loads ranked before it have drawn and the loads
     # ranked after it have their minimums (minimums come first; under strict the later loads
-    # of its own tier start only once it is at max). Idle loads are offered last and do not
+    # of its own tier start only once it is at max). A held load ranked after it takes its
+    # min after this load's min but before its extra. Idle loads are offered last and do not
     # count. Excess needs export above the threshold and never uses the battery.
     drawing = [ld for ld in snap.loads if ld.drawing and m.rule(ld) is not None]
     strict = Strategy(site.distribution) is Strategy.STRICT
@@ -393,6 +399,7 @@ def check_invariants(snap: Snapshot, d: Decision, energy_rules: bool = True) -> 
         if rule == "green_above_min" and c <= m.min_of(ld) + TOL:
             continue
         seen: dict[str, float] = {}
+        held_after: list[str] = []
         for other in drawing:
             if rank(other) <= rank(ld):
                 seen[other.id] = m.cur[other.id]
@@ -400,7 +407,11 @@ def check_invariants(snap: Snapshot, d: Decision, energy_rules: bool = True) -> 
                 seen[other.id] = 0.0
             else:
                 seen[other.id] = min(m.cur[other.id], m.min_of(other))
+                if other.held:
+                    held_after.append(other.id)
         room = m.energy_room(ld.id, seen)
+        if c > room + 1e-6 and c <= m.min_of(ld) + TOL:
+            room = m.energy_room(ld.id, {**seen, **dict.fromkeys(held_after, 0.0)})
         assert c <= room + 1e-6, (ld, rule, c, room)
 
     # Strict: inside a tier, the first load short of its max blocks every later one.

@@ -386,12 +386,17 @@ class _Allocator:
         power back before a more urgent one is checked. Returns whether any load was lowered.
         """
         lowered = False
+        held_after: list[_Item] = []  # held loads ranked after the one being checked
         for item in reversed(ranked):
+            if item.load.held and item.current_a > 0:
+                held_after.append(item)
             if item.rule not in GREEN_RULES or item.current_a <= 0:
                 continue
             value, name = self.ceiling(item)
             if value >= item.current_a - ROUNDING_SLACK_A:
                 continue
+            if value < item.min_a - EPS and self.min_before_held(item, held_after):
+                value = item.min_a
             floored = floor_to_resolution(value)
             if floored > value + ROUNDING_SLACK_A:
                 floored -= RESOLUTION_A
@@ -408,6 +413,24 @@ class _Allocator:
             item.raised = False
             lowered = True
         return lowered
+
+    def min_before_held(self, item: _Item, held_after: Sequence[_Item]) -> bool:
+        """Whether `item`'s min fits in green power if the held loads ranked after it took
+        their min from other sources.
+
+        A held load keeps its rank: its min comes after the minimums of the loads ranked
+        before it, from any source, so it must not stop a more urgent green load. Only the
+        energy rows are given back for the check; the breaker rows stay taken.
+        """
+        if not held_after:
+            return False
+        lent = [(LoadTerms(energy=held.terms.energy), held.current_a) for held in held_after]
+        for terms, current_a in lent:
+            self.capacity.take(terms, -current_a)
+        value, _ = self.ceiling(item)
+        for terms, current_a in lent:
+            self.capacity.take(terms, current_a)
+        return value + EPS >= item.min_a
 
     # -- not drawing --------------------------------------------------------------------------
 
@@ -450,8 +473,11 @@ def _background(snapshot: Snapshot, site: Site) -> tuple[tuple[float, ...], bool
     return worst_case_background(site), False
 
 
-def _rule(mode: Mode, levels: BatteryLevels | None) -> str | None:
+def _rule(mode: Mode, levels: BatteryLevels | None, *, held: bool = False) -> str | None:
     """How `mode` may use energy given the battery levels; None for `off`.
+
+    A held load (its time rules keep it at its min) takes its min from any source in its own
+    place in the ranking, so it never goes before a more urgent load's minimum.
 
     The battery enters through the energy rows (its due charge below target, its discharge
     potential at or above target), so only `excess` depends on the levels here: at or above
@@ -461,7 +487,7 @@ def _rule(mode: Mode, levels: BatteryLevels | None) -> str | None:
         return None
     if mode is Mode.CONTINUOUS:
         return ANY
-    if mode is Mode.SOLAR_PRIORITY:
+    if mode is Mode.SOLAR_PRIORITY or held:
         return GREEN_ABOVE_MIN
     if mode is Mode.SOLAR_ONLY:
         return GREEN
@@ -518,7 +544,7 @@ def allocate(snapshot: Snapshot) -> Decision:
     items: list[_Item] = []
     for order, load in enumerate(snapshot.loads):
         mode = Mode(load.mode)
-        rule = _rule(mode, levels)
+        rule = _rule(mode, levels, held=load.held)
         if rule is None:
             reasons[load.id] = REASON_OFF
             continue

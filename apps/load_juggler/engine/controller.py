@@ -625,8 +625,8 @@ class Controller:
         Whether min fits is a question of breakers, circuits and the import cap only: a car
         that was charging at min on a fading surplus (its stop delay running) is held too, as
         DESIGN.md says of every charging load. So the engine is asked once with the charging
-        cars as continuous loads capped at min and everything else off; in its order of
-        priority, a car whose min no longer fits gets 0. Nothing starts while the grid is
+        cars held at min and everything else off; in rank order, a car whose min no longer
+        fits gets 0. Nothing starts while the grid is
         unknown, and timers are frozen apart from on/off times.
         """
         charging = set()
@@ -876,10 +876,13 @@ class Controller:
 
 
 def _forced_to_min(load: Load) -> Load:
-    """The load as the engine must see it to prove its minimum fits: continuous, max = min."""
+    """The load as the engine must see it to prove its minimum fits: held, max = min.
+
+    It keeps its mode, so its rank: its min comes after the minimums of more urgent loads.
+    """
     if load.kind is LoadKind.EVSE:
-        return replace(load, mode=Mode.CONTINUOUS, max_a=max(load.min_a, 0.1))
-    return replace(load, mode=Mode.CONTINUOUS)
+        return replace(load, held=True, max_a=max(load.min_a, 0.1))
+    return replace(load, held=True)
 
 
 def _node_name(node: str) -> str:

@@ -143,6 +143,9 @@ class Load:
     connected: bool = True
     drawing: bool = True
     draw_a: tuple[float, ...] | None = None
+    #: Held at its min by a time rule (stop delay, min on time, pause budget): it keeps its
+    #: place in the ranking and its min may come from any source, but it gets nothing more.
+    held: bool = False
 
     @property
     def site_phases(self) -> tuple[str, ...]:
