@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from load_juggler.engine.model import InverterLimits, Mode
+from load_juggler.engine.model import InverterLimits, Metering, Mode
 
 from .builders import battery, currents, decide, evse, one_phase, plug, reasons, site
 
 EXPORT_10A = (-10.0, -10.0, -10.0)
+UNEVEN_EXPORT = (-16.0, -4.0, -10.0)
 
 
 def test_continuous_25a_breaker_4a_house_priority_gives_15_and_6():
@@ -222,23 +223,40 @@ def test_no_grid_import_allowed_battery_below_min_gives_nothing():
     assert currents(d) == {"car": 0.0}
 
 
-def test_symmetric_inverter_gives_one_phase_load_a_third_of_the_pool():
-    # pool 6900 W, a symmetric inverter puts 2300 W on phase A = 10 A.
-    s = site(inverter=InverterLimits(asymmetric=False))
-    d = decide(s, one_phase("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A)
+def test_symmetric_inverter_gives_one_phase_load_a_third_of_the_pool_per_phase_metered():
+    # Export 16 / 4 / 10 A: pool 30 A x 230 V = 6900 W. A symmetric inverter gives phase A a
+    # third, 2300 W = 10 A, although A exports 16 A today; per-phase settlement bills what
+    # phase A imports.
+    s = site(metering=Metering.PER_PHASE, inverter=InverterLimits(asymmetric=False))
+    d = decide(s, one_phase("car", mode=Mode.SOLAR_ONLY), grid_a=UNEVEN_EXPORT)
     assert currents(d) == {"car": 10.0}
     assert reasons(d) == {"car": "inverter limit"}
 
 
-def test_asymmetric_inverter_gives_one_phase_load_the_whole_pool():
-    s = site(inverter=InverterLimits(asymmetric=True))
+def test_symmetric_inverter_does_not_limit_a_one_phase_load_under_net_metering():
+    # Net metering sums the phases: phase A importing while B and C export costs nothing, so
+    # the whole 6900 W pool is green for the 1-phase car: 30 A, capped at its 16 A max.
+    s = site(
+        metering=Metering.NET, inverter=InverterLimits(asymmetric=False, max_w_per_phase=1840.0)
+    )
     d = decide(s, one_phase("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A)
+    assert currents(d) == {"car": 16.0}
+    assert reasons(d) == {"car": "max current"}
+
+
+def test_asymmetric_inverter_gives_one_phase_load_its_phase_export():
+    # Same export: phase A exports 16 A, all of it green for a car on A: 16 A (its max).
+    s = site(metering=Metering.PER_PHASE, inverter=InverterLimits(asymmetric=True))
+    d = decide(s, one_phase("car", mode=Mode.SOLAR_ONLY), grid_a=UNEVEN_EXPORT)
     assert currents(d) == {"car": 16.0}
 
 
 def test_inverter_per_phase_cap_1840w_is_8a():
-    s = site(inverter=InverterLimits(asymmetric=True, max_w_per_phase=1840.0))
-    d = decide(s, one_phase("car", mode=Mode.SOLAR_ONLY), grid_a=EXPORT_10A)
+    s = site(
+        metering=Metering.PER_PHASE,
+        inverter=InverterLimits(asymmetric=True, max_w_per_phase=1840.0),
+    )
+    d = decide(s, one_phase("car", mode=Mode.SOLAR_ONLY), grid_a=UNEVEN_EXPORT)
     assert currents(d) == {"car": 8.0}
     assert reasons(d) == {"car": "inverter limit"}
 

@@ -232,3 +232,20 @@ def test_priority_gives_every_tier_its_minimum_before_any_extra():
         grid_a=(2.0, 2.0, 2.0),
     )
     assert currents(d) == {"c1": 6.0, "c2": 6.0, "sp": 6.0}
+
+
+def test_optimized_starts_a_skipped_load_in_what_the_earlier_loads_did_not_keep():
+    # 1-phase 10 A breaker, 2300 W export (10 A, all green): 20 A on the phase. One
+    # solar_priority tier: sp1, then `held` (held at its min 6 A by a time rule), then sp2.
+    # Optimized fills the tier in order: sp1 6 A + 4 A green extra = 10, held 6 -> 16, sp2's
+    # 6 A does not fit in the 4 A left, so it is skipped. The held min is served before
+    # sp1's extra, which is then gone (green 10 A - 6 - 6 < 0): sp1 6 + held 6 = 12 A, and
+    # sp2's min fits in the 8 A left: 6 / 6 / 6, on 18 A of the 20.
+    d = decide(
+        site(phases=1, main_breaker_a=10.0, distribution="optimized"),
+        one_phase("sp1", mode=Mode.SOLAR_PRIORITY, priority=1),
+        one_phase("held", mode=Mode.SOLAR_PRIORITY, priority=2, max_a=6.0, held=True),
+        one_phase("sp2", mode=Mode.SOLAR_PRIORITY, priority=3),
+        grid_a=(-10.0,),
+    )
+    assert currents(d) == {"sp1": 6.0, "held": 6.0, "sp2": 6.0}

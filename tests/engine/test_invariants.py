@@ -214,7 +214,7 @@ class Model:
                 self.solar_phase_w[p] = value
                 self.green_phase_w[p] = value + green_discharge / n
         self.inverter_cap_w = math.inf
-        if inv is not None:
+        if inv is not None and Metering(site.metering) is Metering.PER_PHASE:
             if not inv.asymmetric:
                 self.inverter_cap_w = max(0.0, self.pool_w + green_discharge) / n
             if inv.max_w_per_phase is not None:
@@ -316,7 +316,7 @@ def fixed_current(ld: Load, v: float) -> float:
     return ld.power_w / (v * ld.phases)
 
 
-def check_invariants(snap: Snapshot, d: Decision, energy_rules: bool = True) -> None:
+def check_invariants(snap: Snapshot, d: Decision) -> None:
     m = Model(snap, d)
     site, v = snap.site, m.v
 
@@ -378,8 +378,6 @@ def check_invariants(snap: Snapshot, d: Decision, energy_rules: bool = True) -> 
     assert abs(d.solar_pool_w - m.pool_w) < 1e-3
     assert abs(d.green_w - max(0.0, m.green_w)) < 1e-3
 
-    if not energy_rules:
-        return
     # Green power: a load restricted to it (solar_only, excess, solar_priority above its min)
     # holds only green power left after the loads ranked before it have drawn and the loads
     # ranked after it have their minimums (minimums come first; under strict the later loads
@@ -502,20 +500,6 @@ def check_invariants(snap: Snapshot, d: Decision, energy_rules: bool = True) -> 
                 assert room < a.current_a + STEP_A + TOL, (h, reduced, room, a)
 
 
-def known_green_gap(snap: Snapshot) -> bool:
-    """`strict` with a symmetric inverter (`asymmetric: false`): a known gap in the green-power
-    and "could have had more" rules (a solar_only load above the green power left for it, a
-    solar_priority load held at the inverter's per-phase share below what it could have), found
-    by this test and not fixed yet. The breaker, circuit, import and [min, max] invariants are
-    still checked on these sites; only the energy rules are skipped for them."""
-    inverter = snap.site.inverter
-    return (
-        Strategy(snap.site.distribution) is Strategy.STRICT
-        and inverter is not None
-        and not inverter.asymmetric
-    )
-
-
 @settings(
     max_examples=800,
     deadline=None,
@@ -523,7 +507,7 @@ def known_green_gap(snap: Snapshot) -> bool:
 )
 @given(snapshots())
 def test_random_sites_never_break_an_invariant(snap: Snapshot) -> None:
-    check_invariants(snap, allocate(snap), energy_rules=not known_green_gap(snap))
+    check_invariants(snap, allocate(snap))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -534,4 +518,4 @@ def test_every_strategy_keeps_the_invariants_on_the_same_site(
     from dataclasses import replace
 
     snap = replace(snap, site=replace(snap.site, distribution=strategy))
-    check_invariants(snap, allocate(snap), energy_rules=not known_green_gap(snap))
+    check_invariants(snap, allocate(snap))

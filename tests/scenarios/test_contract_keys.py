@@ -140,12 +140,18 @@ def test_allow_grid_charging_false_never_imports_for_a_continuous_car() -> None:
     assert max(series(simulate(data), "car").values()) == 16.0
 
 
-def test_inverter_keys_limit_a_one_phase_solar_car() -> None:
-    # 6000 W sun, no house. Symmetric inverter: phase A gets 2000 W = 8.69 A -> 8.6 A.
-    # Asymmetric from 450 s: the whole 6000 W may go to A -> 16 A (max).
+def test_inverter_keys_limit_a_one_phase_solar_car_under_per_phase_metering() -> None:
+    # 6000 W sun spread evenly (2000 W = 8.69 A a phase), house 8 A on B: pool 6000 - 1840 =
+    # 4160 W. Symmetric inverter: phase A gets a third, 1386 W = 6.03 A -> 6.0 A.
+    # Asymmetric from 450 s: what A exports, 2000 W = 8.69 A -> 8.6 A.
     # max_w_per_phase 1840 W from 700 s: 8 A.
     data = scenario(
-        {"solar_w": 6000, "house_a": [0.0, 0.0, 0.0], "inverter": {"asymmetric": False}},
+        {
+            "solar_w": 6000,
+            "house_a": [0.0, 8.0, 0.0],
+            "metering": "per_phase",
+            "inverter": {"asymmetric": False},
+        },
         [{"id": "car", "type": "evse", "mode": "solar_only", "min_a": 6, "max_a": 16, "phases": 1}],
         timeline=[
             {"t": 450, "site": {"inverter": {"asymmetric": True}}},
@@ -153,9 +159,23 @@ def test_inverter_keys_limit_a_one_phase_solar_car() -> None:
         ],
     )
     car = series(simulate(data), "car")
-    assert car[445.0] == 8.6
-    assert car[695.0] == 16.0
+    assert car[445.0] == 6.0
+    assert car[695.0] == 8.6
     assert car[700.0] == 8.0 and car[895.0] == 8.0
+
+
+def test_inverter_per_phase_limits_do_not_apply_under_net_metering() -> None:
+    # Net metering sums the phases: the whole 6000 W - 1840 W house = 4160 W pool is green
+    # for the 1-phase car on A: 18 A, capped at its 16 A max, whatever the inverter's split.
+    data = scenario(
+        {
+            "solar_w": 6000,
+            "house_a": [0.0, 8.0, 0.0],
+            "inverter": {"asymmetric": False, "max_w_per_phase": 1840},
+        },
+        [{"id": "car", "type": "evse", "mode": "solar_only", "min_a": 6, "max_a": 16, "phases": 1}],
+    )
+    assert series(simulate(data), "car")[595.0] == 16.0
 
 
 def test_phase_map_defaults_to_a_for_a_one_phase_load() -> None:

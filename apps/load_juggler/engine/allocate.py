@@ -11,7 +11,9 @@ The order of service is the contract users rely on (DESIGN.md "Control rules"):
    - then the remainder, tier by tier in urgency order, per the strategy (`priority` and
      `optimized`: in order up to each load's ceiling; `shared`: equal raises; `strict`: in
      order, and a load short of its max makes every later load of its tier wait).
-   So a less urgent load's min is never taken by a more urgent load's extra.
+   So a less urgent load's min is never taken by a more urgent load's extra. Under
+   `optimized`, a load skipped while its tier was filled still gets its min at the end if
+   it fits in what the loads before it did not keep.
 2. Green power is owed in rank order: a load restricted to green power (solar_only, excess,
    solar_priority above its min) only keeps what is left after every load ranked before it
    has drawn. A more urgent continuous car that takes the sun after the minimums were handed
@@ -614,6 +616,12 @@ def allocate(snapshot: Snapshot) -> Decision:
         waiting = raise_all()
     else:
         allocator.settle_green(drawing)
+    if strategy is Strategy.OPTIMIZED:
+        # `optimized` decided who runs with the tier filled to max in order; a load skipped
+        # then may fit in what the earlier loads of its tier did not keep in the end.
+        for item in drawing:
+            if not item.running and not item.frozen and allocator.try_min(item):
+                allocator.raise_to_ceiling(item)
 
     for item in idle:
         # A load that is not drawing yet is offered only what it could keep once it draws:

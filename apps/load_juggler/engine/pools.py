@@ -72,7 +72,9 @@ def energy_frame(
     inverter has left after solar; a symmetric inverter (asymmetric False) gives each phase
     1/phases of the green power, so a one-phase load can use only its phase's share; and
     `max_w_per_phase` caps the green power per phase. The per-phase limits apply only to loads
-    restricted to green power.
+    restricted to green power, and only under `per_phase` metering: with `net` metering the
+    meter sums the phases, so what a one-phase load imports on its phase is paid for by what
+    the inverter exports on the others, and capping it would only leave sun unused.
     """
     voltage_v = site.voltage_v
     phases = site.phases
@@ -96,7 +98,8 @@ def energy_frame(
     green_discharge_w = discharge_w if levels is not None and levels.above_target else 0.0
 
     phase_caps: tuple[float, ...] = ()
-    if inverter is not None:
+    per_phase_metering = Metering(site.metering) is Metering.PER_PHASE
+    if inverter is not None and per_phase_metering:
         per_phase = math.inf
         if not inverter.asymmetric:
             per_phase = max(0.0, pool_w + green_discharge_w) / phases
@@ -107,7 +110,7 @@ def energy_frame(
 
     solar_phase: tuple[float, ...] = ()
     green_phase: tuple[float, ...] = ()
-    if Metering(site.metering) is Metering.PER_PHASE:
+    if per_phase_metering:
         # The battery's flow goes through the inverter, split evenly like solar; what each
         # phase exports is its own business under per-phase settlement.
         solar_phase = tuple(
