@@ -5,16 +5,16 @@ Pure: no AppDaemon import, so it is unit-tested directly and reusable by other f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
-from ..engine.model import BatteryConfig, Circuit, InverterLimits, Metering, Site, Strategy
-from ..engine.plausible import VOLTAGE_RANGE_LOW_V, VOLTAGE_RANGE_V
+from ..engine.model import BatteryConfig, Circuit, InverterLimits, Site
+from ..engine.validate import member_conflicts, parent_loop
 from .reader import APPDAEMON_KEYS, ArgReader
+from .site_config import CIRCUIT_OPTIONS, read_battery, read_inverter, read_site
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,6 @@ class HubConfigError(Exception):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-#: Plausible nominal phase voltages (line to neutral): 230 V grids and 120 V grids, the same
-#: ranges the controller accepts from a voltage sensor.
-VOLTAGE_RANGES_V: tuple[tuple[float, float], ...] = (VOLTAGE_RANGE_V, VOLTAGE_RANGE_LOW_V)
 #: A site import cap below this many watts was almost certainly written in kW.
 IMPLAUSIBLE_IMPORT_W = 100.0
 
@@ -135,94 +132,26 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
     )
 
 
-def _voltage_hint(volts: float) -> str:
-    """'did you mean 230?' for a line-to-line value (400 -> 231 -> 230, 415 -> 240)."""
-    phase_v = volts / math.sqrt(3)
-    if any(abs(phase_v - nominal) <= 0.1 * nominal for nominal in (230.0, 120.0)):
-        return f"; did you mean {round(phase_v / 10) * 10:g}? (phase to neutral, not line to line)"
-    return ""
-
-
-def site_voltage_problem(volts: float) -> str | None:
-    """Why `volts` cannot be a site's nominal voltage (None when it can).
-
-    apps.yaml and scenario files both take `site.voltage` through this, so they agree.
-    """
-    if any(lo <= volts <= hi for lo, hi in VOLTAGE_RANGES_V):
-        return None
-    return (
-        "must be the nominal phase-to-neutral voltage: 180..260 (230 V grids) or "
-        f"90..140 (120 V grids){_voltage_hint(volts)}"
-    )
-
-
 def _parse_site(
     r: ArgReader, battery: BatteryConfig | None, inverter: InverterLimits | None
 ) -> Site:
     s = r.section("site")
-    phases = s.integer("phases", 3, choices=(1, 3))
-    voltage = s.number("voltage", 230.0, above=0)
-    problem = None if voltage is None else site_voltage_problem(voltage)
-    if problem is not None:
-        s.error("voltage", s.raw("voltage"), problem)
-        voltage = 230.0
-    breaker = s.number("main_breaker_a", None, above=0, maximum=1000, required=True)
-    max_import = s.number("max_import_w", None, above=0)
-    distribution = s.choice("distribution", "priority", [m.value for m in Strategy])
-    threshold = s.number("excess_threshold_w", 0.0, minimum=0)
-    grid_charging = s.boolean("allow_grid_charging", True)
-    metering = s.choice("metering", "net", [m.value for m in Metering])
+    site = read_site(s, battery, inverter)
     s.finish()
-    return Site(
-        phases=phases or 3,
-        voltage_v=voltage or 230.0,
-        main_breaker_a=breaker or 25.0,
-        max_import_w=max_import,
-        distribution=Strategy(distribution),
-        excess_threshold_w=threshold or 0.0,
-        allow_grid_charging=grid_charging,
-        battery=battery,
-        inverter=inverter,
-        metering=Metering(metering),
-    )
+    return site
 
 
 def _parse_battery(r: ArgReader) -> BatteryConfig | None:
     if not r.has("battery"):
         return None
-    b = r.section("battery")
-    d = BatteryConfig()
-    min_soc = b.number("min_soc", d.min_soc_pct, minimum=0, maximum=100)
-    target = b.number("target_soc", d.target_soc_pct, minimum=0, maximum=100)
-    full = b.number("full_soc", d.full_soc_pct, minimum=0, maximum=100)
-    charge = b.number("max_charge_w", d.max_charge_w, minimum=0)
-    discharge = b.number("max_discharge_w", d.max_discharge_w, minimum=0)
-    hysteresis = b.number("hysteresis_pct", d.hysteresis_pct, minimum=0, maximum=20)
-    b.finish()
-    assert min_soc is not None and target is not None and full is not None
-    if min_soc > target:
-        b.error("min_soc", min_soc, f"must be <= target_soc ({target:g})")
-    if target > full:
-        b.error("target_soc", target, f"must be <= full_soc ({full:g})")
-    return BatteryConfig(
-        min_soc_pct=min_soc,
-        target_soc_pct=target,
-        full_soc_pct=full,
-        max_charge_w=charge or 0.0,
-        max_discharge_w=discharge or 0.0,
-        hysteresis_pct=hysteresis if hysteresis is not None else d.hysteresis_pct,
-    )
+    return read_battery(r.section("battery"))
 
 
 def _parse_inverter(r: ArgReader) -> InverterLimits | None:
     if not r.has("inverter"):
         return None
     i = r.section("inverter")
-    limits = InverterLimits(
-        max_w=i.number("max_w", None, above=0),
-        max_w_per_phase=i.number("max_w_per_phase", None, above=0),
-        asymmetric=i.boolean("asymmetric", True),
-    )
+    limits = read_inverter(i)
     i.finish()
     return limits
 
@@ -239,8 +168,8 @@ def _parse_circuits(
         if not isinstance(cid, str) or not cid.strip() or cid == "site":
             section.error(str(cid), cid, "circuit ids must be non-empty names other than 'site'")
             continue
-        limit = c.number("limit_a", None, above=0, maximum=1000)
-        power = c.number("max_power_w", None, above=0)
+        limit = CIRCUIT_OPTIONS["limit_a"].read(c)
+        power = CIRCUIT_OPTIONS["max_power_w"].read(c)
         parent = c.string("parent", None)
         listed = c.names("members")
         current, attributes = _phase_entities(
@@ -269,25 +198,14 @@ def _parse_circuits(
             )
     parents = {c.id: (None if c.parent == "site" else c.parent) for c in circuits}
     for cid in parents:
-        seen, node = {cid}, parents.get(cid)
-        while node is not None and node in parents:
-            if node in seen:
-                section.error(
-                    f"{cid}.parent", parents[cid], "circuits must form a tree (loop found)"
-                )
-                break
-            seen.add(node)
-            node = parents.get(node)
-    owner: dict[str, str] = {}
-    for cid, loads in members.items():
-        for load in loads:
-            if load in owner:
-                section.error(
-                    f"{cid}.members",
-                    load,
-                    f"a load can be in one circuit only; '{load}' is also in '{owner[load]}'",
-                )
-            owner.setdefault(load, cid)
+        if parent_loop(parents, cid) is not None:
+            section.error(f"{cid}.parent", parents[cid], "circuits must form a tree (loop found)")
+    for cid, load, first in member_conflicts(members):
+        section.error(
+            f"{cid}.members",
+            load,
+            f"a load can be in one circuit only; '{load}' is also in '{first}'",
+        )
     fixed = tuple(
         Circuit(id=c.id, parent=parents[c.id], limit_a=c.limit_a, max_power_w=c.max_power_w)
         for c in circuits
