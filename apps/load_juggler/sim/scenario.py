@@ -5,15 +5,18 @@ by hand and the message is all the author sees. Keys beyond DESIGN.md's contract
 `site.battery.capacity_wh` [10000], `site.battery.full_soc` [98], `site.battery.hysteresis` [3]
 and `loads[].connected` [true] (false: no car plugged in); how devices misbehave:
 `loads[].meter_interval_s`, `obeys`, `stuck_a`, `manual_on`, `draw_limit_a` (see `LoadSpec`).
-Values are read with the apps' own reader (`config.ArgReader`), so both parsers accept and refuse
-the same spellings; an unquoted `mode: off`, which YAML reads as false, means `off`. The README's
-"Scenario format" lists every key with its default.
+The site is read by the apps' own site readers and every load key apps.yaml also has by the
+apps' own option declarations (`config/`), so both files accept and refuse the same values;
+an unquoted `mode: off`, which YAML reads as false, means `off`. The README's "Scenario format"
+lists every key with its default. The parts: `scenario_site` (site, battery, inverter),
+`scenario_loads` (loads, circuits), `scenario_timeline` (changes over time), `scenario_values`
+(how one value is checked); this module reads the file and puts them together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,8 @@ from .scenario_site import (
     parse_site,
     site_as_dict,
 )
-from .scenario_values import choice, known_keys, listed, mapping, non_negative, plain, positive
+from .scenario_timeline import Event, in_file_terms, parse_timeline
+from .scenario_values import known_keys, listed, mapping, plain, positive
 
 __all__ = [
     "BATTERY_KEYS",
@@ -71,26 +75,14 @@ __all__ = [
     "site_as_dict",
 ]
 
-FAULT_SENSORS = ("grid", "solar", "battery")
 #: The longest run a scenario may ask for, and the most cycles it may make (a week at 1 s is
 #: 604800; a year at 5 s would be hours of computing nobody waits for).
 MAX_DURATION_S = 365 * 24 * 3600.0
 MAX_STEPS = 1_000_000
-FAULT_STATES = ("unavailable", "ok")
 
 
 class ScenarioFileError(ValueError):
     """The file itself cannot be read (missing, not YAML); the message is one line."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """One timeline entry, already checked; raw maps are applied by `apply_site`/`apply_load`."""
-
-    t_s: float
-    site: dict[str, Any] = field(default_factory=dict)
-    loads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    faults: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,95 +101,6 @@ class Scenario:
 # ------------------------------------------------------------------------------- the timeline
 
 TOP_KEYS = ("name", "step_s", "duration_s", "site", "circuits", "loads", "timeline")
-EVENT_KEYS = ("t", "site", "loads", "faults")
-
-
-#: Internal (engine) names that a message must show as the scenario file spells them.
-FILE_KEYS = {
-    "voltage_v": "voltage",
-    "battery.min_soc_pct": "battery.min_soc",
-    "battery.target_soc_pct": "battery.target_soc",
-    "battery.full_soc_pct": "battery.full_soc",
-    "battery.hysteresis_pct": "battery.hysteresis",
-}
-
-
-def in_file_terms(err: ConfigError) -> ConfigError:
-    """The same problem with the engine's names (`battery.target_soc_pct`) replaced by the
-    file's keys (`site.battery` / `target_soc`), so the author can find what to fix."""
-    item, key, allowed = err.item, err.key, err.allowed
-    for internal, external in FILE_KEYS.items():
-        allowed = allowed.replace(internal.split(".")[-1], external.split(".")[-1])
-        if key == internal:
-            key = external
-    if item == "site" and "." in key:
-        section, key = key.split(".", 1)
-        item = f"site.{section}"
-    return ConfigError(item, key, err.value, allowed)
-
-
-def _in_entry(index: int, err: ConfigError) -> ConfigError:
-    """A problem found while applying `timeline[index]`, named as that entry's key."""
-    err = in_file_terms(err)
-    item = err.item
-    if item.startswith("load '") and item.endswith("'"):
-        item = "loads." + item.removeprefix("load '").removesuffix("'")
-    prefix = f"timeline[{index}]"
-    if not item.startswith(prefix):
-        item = f"{prefix}.{item}"
-    return ConfigError(item, err.key, err.value, err.allowed)
-
-
-def _event_time(data: Any, index: int, last_step_s: float, duration_s: float) -> float:
-    item = f"timeline[{index}]"
-    raw = mapping("timeline", f"[{index}]", data)
-    known_keys(item, raw, EVENT_KEYS)
-    if "t" not in raw:
-        raise ConfigError(item, "t", None, "every timeline entry needs a time t (seconds)")
-    t_s = non_negative(item, "t", raw["t"])
-    if t_s > last_step_s + 1e-9:
-        raise ConfigError(
-            item,
-            "t",
-            raw["t"],
-            f"must be <= {plain(last_step_s)}, the last step before duration_s "
-            f"({plain(duration_s)}); "
-            "a later change would never happen",
-        )
-    return t_s
-
-
-def _event(
-    raw: Mapping[str, Any],
-    index: int,
-    t_s: float,
-    loads: dict[str, LoadSpec],
-    site: SiteSpec,
-) -> tuple[Event, SiteSpec]:
-    """Check one entry against the scenario as the entries before it in time left it; `loads`
-    is updated in place, the new site returned."""
-    item = f"timeline[{index}]"
-    site_change = dict(mapping(item, "site", raw.get("site", {})))
-    try:
-        site = apply_site(site, site_change)
-    except ConfigError as err:
-        raise _in_entry(index, err) from None
-    load_changes: dict[str, dict[str, Any]] = {}
-    for load_id, change in mapping(item, "loads", raw.get("loads", {})).items():
-        if load_id not in loads:
-            raise ConfigError(item, "loads", load_id, "names no load of this scenario")
-        change_map = dict(mapping(f"{item}.loads", str(load_id), change))
-        try:
-            loads[load_id] = apply_load(loads[load_id], change_map, site.site)
-        except ConfigError as err:
-            raise _in_entry(index, err) from None
-        load_changes[str(load_id)] = change_map
-    faults: dict[str, str] = {}
-    for sensor, state in mapping(item, "faults", raw.get("faults", {})).items():
-        choice(f"{item}.faults", "sensor", sensor, FAULT_SENSORS)
-        faults[str(sensor)] = choice(f"{item}.faults", str(sensor), state, FAULT_STATES)
-    event = Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults)
-    return event, site
 
 
 # --------------------------------------------------------------------------------- the file
@@ -272,27 +175,9 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
         except ConfigError as err:
             raise in_file_terms(err) from None
 
-    # Entries apply in time order (ties in file order), each on top of the ones before it, and
-    # are checked that way: a change that only conflicts with an earlier one is caught here.
     last_step_s = (step_count - 1) * step_s
     raw_events = listed("scenario", "timeline", top.get("timeline", []) or [])
-    timed = sorted(
-        (
-            (_event_time(raw, i, last_step_s, duration_s), i, raw)
-            for i, raw in enumerate(raw_events)
-        ),
-        key=lambda entry: (entry[0], entry[1]),
-    )
-    events: list[Event] = []
-    now_site, now_loads = site, dict(by_id)
-    for t_s, i, raw in timed:
-        event, now_site = _event(raw, i, t_s, now_loads, now_site)
-        if validate is not None:
-            try:
-                validate(now_site.site, circuits, [spec.load for spec in now_loads.values()])
-            except ConfigError as err:
-                raise _in_entry(i, err) from None
-        events.append(event)
+    events = parse_timeline(raw_events, last_step_s, duration_s, site, by_id, circuits, validate)
     return Scenario(
         name=name,
         step_s=step_s,
