@@ -17,7 +17,12 @@ from load_juggler.engine.model import (
     Site,
     Snapshot,
 )
-from load_juggler.engine.validate import circuit_of_members, validate
+from load_juggler.engine.validate import (
+    circuit_of_members,
+    member_conflicts,
+    parent_loop,
+    validate,
+)
 
 GOOD_SITE = Site()
 GOOD_CIRCUITS = (Circuit("main", limit_a=32.0), Circuit("garage", parent="main", limit_a=20.0))
@@ -215,3 +220,36 @@ def test_circuit_of_members_rejects_a_load_in_two_circuits():
         circuit_of_members({"garage": ["evse1"], "shed": ["evse1"]})
     assert (err.value.item, err.value.key) == ("load 'evse1'", "circuit")
     assert err.value.value == ["garage", "shed"]
+
+
+# -- the one loop and membership check (apps.yaml, scenario files and `validate` share them)
+
+
+def test_parent_loop_returns_the_walk_that_comes_back():
+    parents = {"a": "b", "b": "c", "c": "b", "d": None}
+    assert parent_loop(parents, "a") == ["a", "b", "c", "b"]
+    assert parent_loop(parents, "d") is None
+    # A parent that is no circuit ends the walk: it is reported on its own.
+    assert parent_loop({"a": "attic"}, "a") is None
+
+
+def test_parent_loop_remembers_circuits_proven_to_reach_the_site():
+    reaches_site: set[str] = set()
+    assert parent_loop({"a": "b", "b": None}, "a", reaches_site) is None
+    assert reaches_site == {"a", "b"}
+    # With "b" known good, a walk stops there even if the map would say otherwise.
+    assert parent_loop({"c": "b", "b": "c"}, "c", reaches_site) is None
+
+
+def test_member_conflicts_name_the_circuit_the_load_and_where_it_was_first():
+    members = {"garage": ["evse1", "evse1"], "shed": ["evse1", "heater"], "attic": ["heater"]}
+    assert member_conflicts(members) == [
+        ("garage", "evse1", "garage"),
+        ("shed", "evse1", "garage"),
+        ("attic", "heater", "shed"),
+    ]
+    assert member_conflicts({"garage": ["evse1"], "shed": ["heater"]}) == []
+
+
+def test_a_load_listed_twice_by_the_same_circuit_is_no_engine_error():
+    assert circuit_of_members({"garage": ["evse1", "evse1"]}) == {"evse1": "garage"}

@@ -5,6 +5,7 @@ grid|solar|battery, the phase_map default, draws, `circuit:` on a load next to `
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -12,9 +13,17 @@ import pytest
 from load_juggler.engine.model import InverterLimits, LoadKind, Mode, Strategy
 from load_juggler.sim.plant import PlantState
 from load_juggler.sim.runner import RunResult, run
-from load_juggler.sim.scenario import load_scenario, parse_scenario
+from load_juggler.sim.scenario import (
+    BATTERY_KEYS,
+    CIRCUIT_KEYS,
+    INVERTER_KEYS,
+    LOAD_KEYS,
+    SITE_KEYS,
+    load_scenario,
+    parse_scenario,
+)
 
-from .running import DATA, on_off_changes, series, total_overload_s
+from .running import DATA, REPO, on_off_changes, series, total_overload_s
 from .test_simulate_cli import cli
 
 EVERY_KEY = DATA / "contract-every-key.yaml"
@@ -270,3 +279,32 @@ def test_a_solar_fault_holds_the_last_solar_value() -> None:
     before = series(result, "car")[295.0]
     assert before > 0
     assert all(a == before for t, a in series(result, "car").items() if t >= 295.0)
+
+
+def scenario_format_names(prefix: str) -> set[str]:
+    """Every backticked name in the README's "Scenario format" rows whose key starts `prefix`."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Scenario format", 1)[1].split("\n#", 1)[0]
+    names: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith(f"| `{prefix}"):
+            key_cell, meaning = line.strip("|").split("|", 2)[:2]
+            for name in re.findall(r"`([^`]+)`", key_cell + meaning):
+                names.add(name.removeprefix(prefix).lstrip("."))
+    return names
+
+
+@pytest.mark.parametrize(
+    ("prefix", "keys"),
+    [
+        ("loads[].", LOAD_KEYS),
+        ("site.", tuple(k for k in SITE_KEYS if k not in ("battery", "inverter"))),
+        ("site.battery", BATTERY_KEYS),
+        ("site.inverter", INVERTER_KEYS),
+        ("circuits[]", CIRCUIT_KEYS),
+    ],
+)
+def test_the_readme_scenario_format_names_every_key_the_parser_accepts(
+    prefix: str, keys: tuple[str, ...]
+) -> None:
+    assert set(keys) <= scenario_format_names(prefix)

@@ -134,3 +134,66 @@ def test_both_parsers_refuse_a_battery_alike(battery: dict[str, Any], key: str) 
     # (the hub also wants a battery_soc sensor; only the battery section is compared)
     problems = [p.key for p in hub_err.value.problems if p.key.startswith("battery.")]
     assert problems == [f"battery.{key}"]
+
+
+@pytest.mark.parametrize(("text", "key"), REFUSED_LOAD)
+def test_both_parsers_say_the_same_words_about_a_refused_load_value(text: str, key: str) -> None:
+    # One option declaration (config/kinds/) words the problem for both files.
+    load = read(text)
+    with pytest.raises(ConfigError) as scenario_err:
+        scenario_load(load)
+    with pytest.raises(LoadConfigError) as app_err:
+        app_load(load)
+    assert scenario_err.value.allowed == app_err.value.problems[0].allowed
+
+
+@pytest.mark.parametrize(
+    ("section", "scenario_key", "app_key", "value", "allowed"),
+    [
+        ("battery", "hysteresis", "hysteresis_pct", 25, "must be a number >= 0 and <= 20"),
+        ("battery", "max_charge_w", "max_charge_w", -1, "must be a number >= 0"),
+        ("inverter", "max_w", "max_w", 0, "must be a number > 0"),
+        ("inverter", "asymmetric", "asymmetric", "yes", "must be true or false"),
+    ],
+)
+def test_both_parsers_refuse_a_battery_or_inverter_value_with_the_same_words(
+    section: str, scenario_key: str, app_key: str, value: Any, allowed: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_scenario({"site": {section: {scenario_key: value}}})
+    assert (err.value.item, err.value.key, err.value.allowed) == (
+        f"site.{section}",
+        scenario_key,
+        allowed,
+    )
+    with pytest.raises(HubConfigError) as hub_err:
+        parse_hub("hub", {"site": {"main_breaker_a": 25}, section: {app_key: value}})
+    problems = [(p.key, p.allowed) for p in hub_err.value.problems if p.key.startswith(section)]
+    assert problems == [(f"{section}.{app_key}", allowed)]
+
+
+@pytest.mark.parametrize(
+    ("site", "key", "allowed"),
+    [
+        ({"voltage": None}, "voltage", "must be a number"),
+        ({"phases": None}, "phases", "must be a whole number"),
+        ({"allow_grid_charging": None}, "allow_grid_charging", "must be true or false"),
+        ({"battery": {"min_soc": None}}, "min_soc", "must be a number"),
+    ],
+)
+def test_a_scenario_key_written_without_a_value_is_refused(
+    site: dict[str, Any], key: str, allowed: str
+) -> None:
+    # apps.yaml reads an empty key as left out; a scenario file names it (as it always has).
+    with pytest.raises(ConfigError) as err:
+        parse_scenario({"site": site})
+    assert (err.value.key, err.value.value, err.value.allowed) == (key, None, allowed)
+
+
+def test_a_scenario_may_leave_the_import_cap_and_inverter_limits_empty() -> None:
+    site = parse_scenario(
+        {"site": {"max_import_w": None, "inverter": {"max_w": None, "max_w_per_phase": 4000}}}
+    ).site.site
+    assert site.max_import_w is None
+    assert site.inverter is not None
+    assert (site.inverter.max_w, site.inverter.max_w_per_phase) == (None, 4000.0)

@@ -4,17 +4,14 @@ No AppDaemon import here: the hub and load apps call these functions with their 
 """
 
 from .hub_config import GridSensors, HubConfig, HubConfigError, SensorConfig, parse_hub
+from .kinds.evse import OcppEntities, OcppSettings, parse_ocpp
+from .kinds.switch import SwitchSettings, parse_switch
 from .load_config import (
     MODE_OPTIONS,
     MODE_WORDS,
     LoadConfigError,
     LoadSettings,
-    OcppEntities,
-    OcppSettings,
-    SwitchSettings,
     parse_mode,
-    parse_ocpp,
-    parse_switch,
     slugify,
 )
 from .reader import APPDAEMON_KEYS, ArgReader

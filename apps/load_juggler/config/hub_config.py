@@ -1,20 +1,31 @@
 """The hub's apps.yaml entry -> engine objects (Site, Circuit, ControlSettings) and sensor settings.
 
-Pure: no AppDaemon import, so it is unit-tested directly and reusable by other front ends.
+Pure: no AppDaemon import, so it is unit-tested directly and reusable by other front ends. The
+sections live next to it: `site_config` (site, battery, inverter; also read by scenario files),
+`circuits_config` (the breaker tree); here are the sensors, the control settings and the whole.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
-from ..engine.model import BatteryConfig, Circuit, InverterLimits, Metering, Site, Strategy
-from ..engine.plausible import VOLTAGE_RANGE_LOW_V, VOLTAGE_RANGE_V
+from ..engine.model import BatteryConfig, Circuit, InverterLimits, Site
+from .circuits_config import CircuitMeter, parse_circuits, phase_entities
 from .reader import APPDAEMON_KEYS, ArgReader
+from .site_config import read_battery, read_inverter, read_site
+
+__all__ = [
+    "CircuitMeter",
+    "GridSensors",
+    "HubConfig",
+    "HubConfigError",
+    "SensorConfig",
+    "parse_hub",
+]
 
 
 @dataclass(frozen=True)
@@ -31,20 +42,6 @@ class GridSensors:
     attributes: tuple[str, ...] | None
     unit: str
     invert: bool = False
-
-
-@dataclass(frozen=True)
-class CircuitMeter:
-    """A circuit's own meter, read each cycle into `Readings.circuit_a` / `circuit_power_w`.
-
-    `current` holds one entity per site phase, or one entity whose `current_attributes` carry
-    the phases (A, mA, or W/kW/MW per phase converted with the phase voltage); `power` one
-    entity with the circuit's total power (W/kW/MW). Either may be None.
-    """
-
-    current: tuple[str, ...] | None = None
-    current_attributes: tuple[str, ...] | None = None
-    power: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +83,6 @@ class HubConfigError(Exception):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-#: Plausible nominal phase voltages (line to neutral): 230 V grids and 120 V grids, the same
-#: ranges the controller accepts from a voltage sensor.
-VOLTAGE_RANGES_V: tuple[tuple[float, float], ...] = (VOLTAGE_RANGE_V, VOLTAGE_RANGE_LOW_V)
 #: A site import cap below this many watts was almost certainly written in kW.
 IMPLAUSIBLE_IMPORT_W = 100.0
 
@@ -108,7 +102,7 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
     battery = _parse_battery(r)
     inverter = _parse_inverter(r)
     site = _parse_site(r, battery, inverter)
-    circuits, members, meters = _parse_circuits(r, site.phases)
+    circuits, members, meters = parse_circuits(r, site.phases)
     control = _parse_control(r, period_s or HUB_DEFAULTS["period_s"])
     sensors = _parse_sensors(r, site.phases, has_battery=battery is not None)
     r.finish()
@@ -135,199 +129,28 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
     )
 
 
-def _voltage_hint(volts: float) -> str:
-    """'did you mean 230?' for a line-to-line value (400 -> 231 -> 230, 415 -> 240)."""
-    phase_v = volts / math.sqrt(3)
-    if any(abs(phase_v - nominal) <= 0.1 * nominal for nominal in (230.0, 120.0)):
-        return f"; did you mean {round(phase_v / 10) * 10:g}? (phase to neutral, not line to line)"
-    return ""
-
-
-def site_voltage_problem(volts: float) -> str | None:
-    """Why `volts` cannot be a site's nominal voltage (None when it can).
-
-    apps.yaml and scenario files both take `site.voltage` through this, so they agree.
-    """
-    if any(lo <= volts <= hi for lo, hi in VOLTAGE_RANGES_V):
-        return None
-    return (
-        "must be the nominal phase-to-neutral voltage: 180..260 (230 V grids) or "
-        f"90..140 (120 V grids){_voltage_hint(volts)}"
-    )
-
-
 def _parse_site(
     r: ArgReader, battery: BatteryConfig | None, inverter: InverterLimits | None
 ) -> Site:
     s = r.section("site")
-    phases = s.integer("phases", 3, choices=(1, 3))
-    voltage = s.number("voltage", 230.0, above=0)
-    problem = None if voltage is None else site_voltage_problem(voltage)
-    if problem is not None:
-        s.error("voltage", s.raw("voltage"), problem)
-        voltage = 230.0
-    breaker = s.number("main_breaker_a", None, above=0, maximum=1000, required=True)
-    max_import = s.number("max_import_w", None, above=0)
-    distribution = s.choice("distribution", "priority", [m.value for m in Strategy])
-    threshold = s.number("excess_threshold_w", 0.0, minimum=0)
-    grid_charging = s.boolean("allow_grid_charging", True)
-    metering = s.choice("metering", "net", [m.value for m in Metering])
+    site = read_site(s, battery, inverter)
     s.finish()
-    return Site(
-        phases=phases or 3,
-        voltage_v=voltage or 230.0,
-        main_breaker_a=breaker or 25.0,
-        max_import_w=max_import,
-        distribution=Strategy(distribution),
-        excess_threshold_w=threshold or 0.0,
-        allow_grid_charging=grid_charging,
-        battery=battery,
-        inverter=inverter,
-        metering=Metering(metering),
-    )
+    return site
 
 
 def _parse_battery(r: ArgReader) -> BatteryConfig | None:
     if not r.has("battery"):
         return None
-    b = r.section("battery")
-    d = BatteryConfig()
-    min_soc = b.number("min_soc", d.min_soc_pct, minimum=0, maximum=100)
-    target = b.number("target_soc", d.target_soc_pct, minimum=0, maximum=100)
-    full = b.number("full_soc", d.full_soc_pct, minimum=0, maximum=100)
-    charge = b.number("max_charge_w", d.max_charge_w, minimum=0)
-    discharge = b.number("max_discharge_w", d.max_discharge_w, minimum=0)
-    hysteresis = b.number("hysteresis_pct", d.hysteresis_pct, minimum=0, maximum=20)
-    b.finish()
-    assert min_soc is not None and target is not None and full is not None
-    if min_soc > target:
-        b.error("min_soc", min_soc, f"must be <= target_soc ({target:g})")
-    if target > full:
-        b.error("target_soc", target, f"must be <= full_soc ({full:g})")
-    return BatteryConfig(
-        min_soc_pct=min_soc,
-        target_soc_pct=target,
-        full_soc_pct=full,
-        max_charge_w=charge or 0.0,
-        max_discharge_w=discharge or 0.0,
-        hysteresis_pct=hysteresis if hysteresis is not None else d.hysteresis_pct,
-    )
+    return read_battery(r.section("battery"))
 
 
 def _parse_inverter(r: ArgReader) -> InverterLimits | None:
     if not r.has("inverter"):
         return None
     i = r.section("inverter")
-    limits = InverterLimits(
-        max_w=i.number("max_w", None, above=0),
-        max_w_per_phase=i.number("max_w_per_phase", None, above=0),
-        asymmetric=i.boolean("asymmetric", True),
-    )
+    limits = read_inverter(i)
     i.finish()
     return limits
-
-
-def _parse_circuits(
-    r: ArgReader, site_phases: int
-) -> tuple[tuple[Circuit, ...], dict[str, tuple[str, ...]], dict[str, CircuitMeter]]:
-    section = r.section("circuits")
-    circuits: list[Circuit] = []
-    members: dict[str, tuple[str, ...]] = {}
-    meters: dict[str, CircuitMeter] = {}
-    for cid in list(section.args):
-        c = section.section(str(cid))
-        if not isinstance(cid, str) or not cid.strip() or cid == "site":
-            section.error(str(cid), cid, "circuit ids must be non-empty names other than 'site'")
-            continue
-        limit = c.number("limit_a", None, above=0, maximum=1000)
-        power = c.number("max_power_w", None, above=0)
-        parent = c.string("parent", None)
-        listed = c.names("members")
-        current, attributes = _phase_entities(
-            c, "current_sensor", "current_phase_attributes", site_phases
-        )
-        power_sensor = c.entity("power_sensor")
-        c.finish()
-        if current or power_sensor:
-            meters[cid] = CircuitMeter(
-                current=current, current_attributes=attributes, power=power_sensor
-            )
-        if limit is None and power is None:
-            section.error(cid, dict(c.args), "a circuit needs limit_a and/or max_power_w")
-        circuits.append(Circuit(id=cid, parent=parent, limit_a=limit, max_power_w=power))
-        if listed:
-            members[cid] = listed
-    ids = {c.id for c in circuits}
-    for circuit in circuits:
-        if circuit.parent is not None and circuit.parent not in ids and circuit.parent != "site":
-            section.error(
-                f"{circuit.id}.parent",
-                circuit.parent,
-                "must be another circuit id ("
-                + (", ".join(sorted(ids - {circuit.id})) or "none")
-                + ") or omitted for the main breaker",
-            )
-    parents = {c.id: (None if c.parent == "site" else c.parent) for c in circuits}
-    for cid in parents:
-        seen, node = {cid}, parents.get(cid)
-        while node is not None and node in parents:
-            if node in seen:
-                section.error(
-                    f"{cid}.parent", parents[cid], "circuits must form a tree (loop found)"
-                )
-                break
-            seen.add(node)
-            node = parents.get(node)
-    owner: dict[str, str] = {}
-    for cid, loads in members.items():
-        for load in loads:
-            if load in owner:
-                section.error(
-                    f"{cid}.members",
-                    load,
-                    f"a load can be in one circuit only; '{load}' is also in '{owner[load]}'",
-                )
-            owner.setdefault(load, cid)
-    fixed = tuple(
-        Circuit(id=c.id, parent=parents[c.id], limit_a=c.limit_a, max_power_w=c.max_power_w)
-        for c in circuits
-    )
-    return fixed, members, meters
-
-
-def _phase_entities(
-    s: ArgReader, key: str, attrs_key: str, phases: int
-) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
-    """One entity per site phase, or one entity with per-phase attributes; wiring slips refused.
-
-    Copy-paste mistakes read as a healthy meter while one phase goes unwatched: the same entity
-    for two phases, the same attribute for two phases, or a list of entities and attribute names
-    at once (which would silently read the first entity's attributes only).
-    """
-    entities = s.entities(key, lengths=(1, phases), domains=None)
-    attrs = s.names(attrs_key, length=phases)
-    if entities and len(set(entities)) != len(entities):
-        twice = next(e for e in entities if entities.count(e) > 1)
-        s.error(key, list(entities), f"lists {twice} for two phases; give one entity per phase")
-    if attrs and len(set(attrs)) != len(attrs):
-        twice = next(a for a in attrs if attrs.count(a) > 1)
-        s.error(
-            attrs_key, list(attrs), f"names attribute '{twice}' for two phases; give one per phase"
-        )
-    if entities and attrs is not None and len(entities) > 1:
-        s.error(
-            attrs_key,
-            list(attrs),
-            f"goes with one entity in {s.key(key)}, not {len(entities)}: give one entity per "
-            "phase, or one entity with per-phase attributes",
-        )
-    if not entities:
-        if attrs is not None and not s.errors_for(key):
-            s.error(attrs_key, list(attrs), f"names attributes of {s.key(key)}, which is not given")
-        return None, None
-    if (len(entities) == 1 and phases > 1) or attrs is not None:
-        return entities, attrs or ("L1", "L2", "L3")[:phases]
-    return entities, None
 
 
 def _parse_control(r: ArgReader, period_s: float) -> ControlSettings:
@@ -376,7 +199,7 @@ def _parse_sensors(r: ArgReader, phases: int, *, has_battery: bool) -> SensorCon
     s = r.section("sensors")
     both = s.has("grid_current") and s.has("grid_power")
     key = "grid_power" if s.has("grid_power") and not both else "grid_current"
-    entities, attributes = _phase_entities(s, key, "grid_phase_attributes", phases)
+    entities, attributes = phase_entities(s, key, "grid_phase_attributes", phases)
     invert = s.boolean("grid_invert", False)
     if both:
         power = s.entities("grid_power", lengths=(1, phases), domains=None) or ()

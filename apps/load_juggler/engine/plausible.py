@@ -110,12 +110,23 @@ def soc_plausible(pct: float) -> bool:
 
 
 def voltage_range_v(site: Site) -> tuple[float, float]:
-    return VOLTAGE_RANGE_LOW_V if site.voltage_v < LOW_VOLTAGE_SITE_V else VOLTAGE_RANGE_V
+    return nominal_voltage_range_v(site.voltage_v)
+
+
+def nominal_voltage_range_v(nominal_v: float) -> tuple[float, float]:
+    """The readings a grid of nominal `nominal_v` can show (its class: 230 V or 120 V)."""
+    return VOLTAGE_RANGE_LOW_V if nominal_v < LOW_VOLTAGE_SITE_V else VOLTAGE_RANGE_V
+
+
+def volts_plausible(nominal_v: float, volts: float) -> bool:
+    """`volts` fits a grid of nominal `nominal_v`. The one voltage check: a sensor reading
+    (against the site's voltage) and apps.yaml's `site.voltage` (against itself) use it."""
+    low_v, high_v = nominal_voltage_range_v(nominal_v)
+    return low_v <= volts <= high_v
 
 
 def voltage_plausible(site: Site, volts: float) -> bool:
-    low_v, high_v = voltage_range_v(site)
-    return low_v <= volts <= high_v
+    return volts_plausible(site.voltage_v, volts)
 
 
 def rated_a(load: Load, voltage_v: float) -> float:

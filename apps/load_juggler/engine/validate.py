@@ -109,23 +109,54 @@ def _validate_circuits(circuits: Sequence[Circuit]) -> dict[str, Circuit]:
             raise ConfigError(
                 f"circuit '{circuit.id}'", "parent", circuit.parent, "must name a known circuit"
             )
-    # Cycle check: walk up from each circuit, remembering circuits already proven to reach the site.
+    parents = {c.id: c.parent for c in circuits}
     reaches_site: set[str] = set()
     for circuit in circuits:
-        seen: list[str] = []
-        node: str | None = circuit.id
-        while node is not None and node not in reaches_site:
-            if node in seen:
-                raise ConfigError(
-                    f"circuit '{node}'",
-                    "parent",
-                    by_id[node].parent,
-                    "circuits must not form a cycle: " + " -> ".join([*seen, node]),
-                )
-            seen.append(node)
-            node = by_id[node].parent
-        reaches_site.update(seen)
+        loop = parent_loop(parents, circuit.id, reaches_site)
+        if loop is not None:
+            node = loop[-1]
+            raise ConfigError(
+                f"circuit '{node}'",
+                "parent",
+                by_id[node].parent,
+                "circuits must not form a cycle: " + " -> ".join(loop),
+            )
     return by_id
+
+
+def parent_loop(
+    parents: Mapping[str, str | None], start: str, reaches_site: set[str] | None = None
+) -> list[str] | None:
+    """The walk up from `start` that comes back to a circuit on it (`[a, b, a]`), or None.
+
+    The one loop check of the circuit tree, for apps.yaml, scenario files and `validate`. The
+    walk ends at the site (parent None) or at a parent that is no circuit (reported on its own);
+    `reaches_site` remembers circuits proven loop-free, so checking every circuit stays linear.
+    """
+    known = set() if reaches_site is None else reaches_site
+    seen: list[str] = []
+    node: str | None = start
+    while node is not None and node in parents and node not in known:
+        if node in seen:
+            return [*seen, node]
+        seen.append(node)
+        node = parents[node]
+    known.update(seen)
+    return None
+
+
+def member_conflicts(members: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
+    """`(circuit, load, first circuit)` for each load a circuit lists that an earlier `members`
+    entry (of another circuit, or the same one again) already listed: a load hangs on one
+    breaker only. The one membership check, for apps.yaml, scenario files and the engine."""
+    first: dict[str, str] = {}
+    conflicts: list[tuple[str, str, str]] = []
+    for circuit_id, load_ids in members.items():
+        for load_id in load_ids:
+            if load_id in first:
+                conflicts.append((circuit_id, load_id, first[load_id]))
+            first.setdefault(load_id, circuit_id)
+    return conflicts
 
 
 def _validate_load(load: Load, site: Site, circuits: Mapping[str, Circuit]) -> None:
@@ -199,16 +230,12 @@ def circuit_of_members(members: Mapping[str, Sequence[str]]) -> dict[str, str]:
     Config parsers use this when circuits list their loads; a load can hang on one breaker only,
     so a load listed by two circuits is an error rather than a silent last-one-wins.
     """
-    owner: dict[str, str] = {}
-    for circuit_id, load_ids in members.items():
-        for load_id in load_ids:
-            previous = owner.get(load_id)
-            if previous is not None and previous != circuit_id:
-                raise ConfigError(
-                    f"load '{load_id}'",
-                    "circuit",
-                    [previous, circuit_id],
-                    "a load can be a member of one circuit only",
-                )
-            owner[load_id] = circuit_id
-    return owner
+    for circuit_id, load_id, previous in member_conflicts(members):
+        if previous != circuit_id:
+            raise ConfigError(
+                f"load '{load_id}'",
+                "circuit",
+                [previous, circuit_id],
+                "a load can be a member of one circuit only",
+            )
+    return {load_id: circuit_id for circuit_id, ids in members.items() for load_id in ids}
