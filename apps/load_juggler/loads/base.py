@@ -148,10 +148,6 @@ class LoadApp(Hass):
             self._entities.set_republish_s(ctx.republish_s)
             self._publish_command(command, ctx.now_s, state)
 
-    def device_attributes(self) -> dict[str, Any]:
-        """What the device adds to the state entity (what it reports, last value sent)."""
-        return self.device.attributes()
-
     # -- without a hub
 
     def _watchdog(self, cb_args: dict[str, Any]) -> None:
