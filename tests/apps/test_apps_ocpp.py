@@ -316,14 +316,13 @@ def test_connector_status_and_idle_car(site: Any, given_that: Any) -> None:
 
 
 def test_offered_current_falls_back_to_power_offered(
-    site: Any, given_that: Any, time_travel: Any
+    site: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
-    _hub, cp = site
     given_that.state_of("sensor.cp1_power_offered").is_set_to("7.36", {"unit_of_measurement": "kW"})
     given_that.state_of("sensor.cp1_current_offered").is_set_to("unavailable")
     time_travel.fast_forward(5).seconds()
     # 7360 W / (230 V x 3 phases)
-    assert cp.device_attributes()["offered_a"] == 10.7
+    assert published(hass_mocks, "sensor.load_juggler_evse1_state")[1]["offered_a"] == 10.7
 
 
 def test_per_phase_current_entities_override(ad: Any, given_that: Any, time_travel: Any) -> None:

@@ -80,7 +80,7 @@ def test_input_boolean_and_failed_switching_is_retried(
     set_solar(given_that, 8000)
     given_that.state_of("input_boolean.heater").is_set_to("off")
     ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
-    heater = ad(
+    ad(
         SwitchLoad,
         "heater",
         hub="lj_hub",
@@ -91,11 +91,11 @@ def test_input_boolean_and_failed_switching_is_retried(
     hass_mocks.hass_functions["call_service"].side_effect = RuntimeError("not reachable")
     time_travel.fast_forward(10).seconds()
     assert len(calls(hass_mocks, "input_boolean/turn_on")) == 2  # tried in each cycle
-    assert heater.device_attributes()["switched_on"] is None
+    assert published(hass_mocks, "sensor.load_juggler_heater_state")[1]["switched_on"] is None
     hass_mocks.hass_functions["call_service"].side_effect = None
     time_travel.fast_forward(5).seconds()
     assert len(calls(hass_mocks, "input_boolean/turn_on")) == 3
-    assert heater.device_attributes()["switched_on"] is True
+    assert published(hass_mocks, "sensor.load_juggler_heater_state")[1]["switched_on"] == "true"
     time_travel.fast_forward(5).seconds()
     assert len(calls(hass_mocks, "input_boolean/turn_on")) == 3
 

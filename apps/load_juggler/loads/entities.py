@@ -47,14 +47,6 @@ class EntityPublisher:
         self._last[entity_id] = (state, attrs, now_s)
         return True
 
-    def forget(self) -> None:
-        """Make the next publish of every entity write (after an HA restart, for example)."""
-        self._last.clear()
-
-    @property
-    def entity_ids(self) -> list[str]:
-        return sorted(self._last)
-
 
 def wire_state(state: Any) -> str:
     """HA keeps every state as a string; sending one means 0 A is never mistaken for no state."""

@@ -12,48 +12,50 @@ reserved again. Without a power sensor nothing of this applies: the draw is unkn
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from ..config import LoadSettings, parse_switch
+from ..config import LoadSettings, SwitchSettings, parse_switch
 from ..engine.control_types import Command, LoadReading, LoadState, Rest
-from .base import UNAVAILABLE_STATES, CycleContext, LoadApp
+from .base import LoadApp
+from .capabilities import CycleContext, DeviceHost, ExtraEntity
+from .device_host import UNAVAILABLE_STATES
 from .entities import sensor_attrs
 
 #: A switch drawing less than this share of its rated power counts as drawing nothing.
 SATISFIED_FRACTION = 0.1
 
 
-class SwitchLoad(LoadApp):
-    """apps.yaml: `switch: switch.x` (or input_boolean.x), `power_w`, optional `power_sensor`."""
+class SwitchDevice:
+    """A switch entity (`switch.*`, `input_boolean.*`) and its optional power sensor."""
 
-    KIND = "switch"
-
-    def parse_args(self, args: dict[str, Any]) -> LoadSettings:
-        common, self.switch_cfg = parse_switch(self.name, args)
+    def __init__(self, host: DeviceHost, settings: LoadSettings, cfg: SwitchSettings) -> None:
+        self._host = host
+        self._settings = settings
+        self._cfg = cfg
+        self._lock = threading.Lock()
         self._sent_on: bool | None = None  # last state we switched to successfully
         self._actual: str | None = None
         self._power_w: float | None = None
         self._low_since_s: float | None = None  # on and below SATISFIED_FRACTION since then
-        return common
 
-    def setup_device(self) -> None:
-        try:
-            exists = bool(self.entity_exists(self.switch_cfg.switch))
-        except Exception:
-            exists = False
-        if not exists:
-            self.log(
-                f"switch {self.switch_cfg.switch} not found; the load counts as unavailable until "
+    # -- ChecksEntities
+
+    def check_entities(self) -> None:
+        if not self._host.exists(self._cfg.switch):
+            self._host.log(
+                f"switch {self._cfg.switch} not found; the load counts as unavailable until "
                 "it appears",
                 level="WARNING",
             )
 
-    def read_device(self, ctx: CycleContext) -> LoadReading:
-        s = self.settings
-        assert s is not None
-        state = self._state(self.switch_cfg.switch)
+    # -- ReadsState
+
+    def read(self, ctx: CycleContext) -> LoadReading:
+        s = self._settings
+        state = self._host.state(self._cfg.switch)
         actual = None if state is None or str(state).lower() in UNAVAILABLE_STATES else str(state)
-        power_w = self._read_power_w()
+        power_w = self._host.power_w(self._cfg.power_sensor, "W")
         with self._lock:
             self._actual = actual
             self._power_w = power_w
@@ -75,10 +77,10 @@ class SwitchLoad(LoadApp):
         An unknown power says nothing, so it ends the low spell: releasing a reservation on a
         missing reading would let other loads take current this one may be drawing.
         """
-        rated_w = float(self.settings.power_w or 0.0) if self.settings else 0.0
+        rated_w = float(self._settings.power_w or 0.0)
         threshold_w = SATISFIED_FRACTION * rated_w
         if (
-            self.switch_cfg.power_sensor is None
+            self._cfg.power_sensor is None
             or actual.lower() != "on"
             or power_w is None
             or rated_w <= 0.0
@@ -89,7 +91,7 @@ class SwitchLoad(LoadApp):
         if self._low_since_s is None:
             self._low_since_s = now_s
         low_for_s = now_s - self._low_since_s
-        if low_for_s < self.switch_cfg.idle_timeout_s:
+        if low_for_s < self._cfg.idle_timeout_s:
             return None
         return Rest(
             LoadState.SATISFIED,
@@ -98,11 +100,9 @@ class SwitchLoad(LoadApp):
             "nothing reserved until it draws again",
         )
 
-    def _read_power_w(self) -> float | None:
-        """The power sensor in W (W when it declares no unit; kW and MW converted)."""
-        return self.read_power_w(self.switch_cfg.power_sensor, "W")
+    # -- AppliesCommand
 
-    def apply_device(self, command: Command, ctx: CycleContext) -> None:
+    def apply(self, command: Command, ctx: CycleContext) -> None:
         want_on = bool(command.on)
         with self._lock:
             sent = self._sent_on
@@ -113,33 +113,49 @@ class SwitchLoad(LoadApp):
             return
         if sent == want_on:
             return
-        entity = self.switch_cfg.switch
+        entity = self._cfg.switch
         domain = entity.split(".", 1)[0]
         service = f"{domain}/turn_{'on' if want_on else 'off'}"
-        ok, detail = self.call_device(service, entity_id=entity)
+        ok, detail = self._host.call(service, entity_id=entity)
         if ok:
             with self._lock:
                 self._sent_on = want_on
-            self.service_ok(service)
-            self.log(f"{entity} turned {'on' if want_on else 'off'} ({command.reason})")
+            self._host.call_ok(service)
+            self._host.log(f"{entity} turned {'on' if want_on else 'off'} ({command.reason})")
         else:
-            self.service_failed(f"{service} {entity}", detail)
+            self._host.call_failed(f"{service} {entity}", detail)
 
-    def device_attributes(self) -> dict[str, Any]:
+    # -- PublishesState
+
+    def attributes(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "switch": self.switch_cfg.switch,
+                "switch": self._cfg.switch,
                 "actual": self._actual,
                 "power_w": self._power_w,
                 "switched_on": self._sent_on,
-                "idle_timeout_s": self.switch_cfg.idle_timeout_s,
+                "idle_timeout_s": self._cfg.idle_timeout_s,
             }
 
-    def _apply(self, command: Command, ctx: CycleContext, state: str | None = None) -> None:
-        super()._apply(command, ctx, state)
-        self._publisher.publish(
-            self.entity("binary_sensor", "allocated"),
-            "on" if command.on else "off",
-            sensor_attrs(f"{self.name} allocated", device_class="power", state_class=None),
-            ctx.now_s,
+    def extra_entities(self, command: Command) -> tuple[ExtraEntity, ...]:
+        """`binary_sensor.load_juggler_<app>_allocated`: whether the hub wants it on."""
+        return (
+            ExtraEntity(
+                "binary_sensor",
+                "allocated",
+                "on" if command.on else "off",
+                sensor_attrs(
+                    f"{self._host.name} allocated", device_class="power", state_class=None
+                ),
+            ),
         )
+
+
+class SwitchLoad(LoadApp):
+    """apps.yaml: `switch: switch.x` (or input_boolean.x), `power_w`, optional `power_sensor`."""
+
+    KIND = "switch"
+
+    def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, SwitchDevice]:
+        common, self.switch_cfg = parse_switch(self.name, args)
+        return common, SwitchDevice(self.host, common, self.switch_cfg)
