@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .config import HubConfig, slugify
+from .engine.circuits import CircuitTree
 from .engine.control_types import Command, CycleResult
 from .engine.model import SITE_NODE, SITE_PHASES, Load
+from .engine.node_totals import Share, node_totals, uniform_terms
 from .loads.entities import EntityPublisher, sensor_attrs
 from .overload_report import overload_attrs
 
@@ -139,19 +141,10 @@ def _commanded_by_node(
     config: HubConfig, commands: Mapping[str, Command], specs: Mapping[str, Load]
 ) -> dict[str, dict[str, float]]:
     """Commanded current per site phase of the site and of every circuit (with ancestors)."""
-    phases = SITE_PHASES[: config.site.phases]
-    parents = {c.id: c.parent for c in config.circuits}
-    totals = {node: dict.fromkeys(phases, 0.0) for node in (SITE_NODE, *parents)}
+    shares: list[Share] = []
     for name, cmd in commands.items():
         spec = specs.get(name)
-        if spec is None or not cmd.on:
-            continue
-        nodes, node = [SITE_NODE], spec.circuit
-        while node is not None and node in parents and node not in nodes:
-            nodes.append(node)
-            node = parents[node]
-        for node_id in nodes:
-            for phase in spec.site_phases:
-                if phase in totals[node_id]:
-                    totals[node_id][phase] += cmd.current_a
-    return totals
+        if spec is not None and cmd.on:
+            shares.append((spec.circuit, uniform_terms(spec, cmd.current_a), 0.0))
+    phases = SITE_PHASES[: config.site.phases]
+    return node_totals(shares, CircuitTree(config.circuits), phases).amps

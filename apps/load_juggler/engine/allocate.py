@@ -69,6 +69,7 @@ from .model import (
     Snapshot,
     Strategy,
 )
+from .node_totals import Share, node_totals
 from .phases import (
     background_from_grid,
     background_from_house,
@@ -648,18 +649,13 @@ def _node_reports(
     reports an empty `headroom_a`.
     """
     site = snapshot.site
-    node_ids = [SITE_NODE, *tree.circuits]
-    allocated = {node: dict.fromkeys(phase_names, 0.0) for node in node_ids}
-    power = dict.fromkeys(node_ids, 0.0)
+    shares: list[Share] = []
     for load in snapshot.loads:
         allocation = allocations[load.id]
-        if allocation.current_a <= 0:
-            continue
-        for node in tree.path(load.circuit):
-            per_phase = allocated[node]
-            for phase, amps in allocation.phases_a.items():
-                per_phase[phase] += amps
-            power[node] += allocation.power_w
+        if allocation.current_a > 0:
+            shares.append((load.circuit, allocation.phases_a.items(), allocation.power_w))
+    totals = node_totals(shares, tree, phase_names)
+    allocated, power = totals.amps, totals.watts
     import_w = sum(background_a) * site.voltage_v + power[SITE_NODE]
 
     nodes: dict[str, NodeReport] = {}

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..engine.circuits import CircuitTree
 from ..engine.control_types import Command, LoadReading, Readings
 from ..engine.model import SITE_NODE, SITE_PHASES, Circuit, LoadKind
+from ..engine.node_totals import line_terms, node_totals
 from ..engine.phases import solar_per_phase
 from .scenario import LoadSpec, SiteSpec
 
@@ -90,7 +92,7 @@ class PlantState:
         result: dict[str, dict[str, float]] = {}
         for load_id, spec in self.loads.items():
             per_phase = dict.fromkeys(self.phases, 0.0)
-            for site_phase, amps in zip(spec.load.site_phases, self.draw_a(load_id), strict=False):
+            for site_phase, amps in line_terms(spec.load, self.draw_a(load_id)):
                 per_phase[site_phase] += amps
             result[load_id] = per_phase
         return result
@@ -148,27 +150,17 @@ class PlantState:
     def node_currents(self, grid_a: tuple[float, ...]) -> dict[str, tuple[float, ...]]:
         """Current per phase through the site's main breaker and through every circuit."""
         loads_a = self.load_phase_a()
-        children: dict[str, list[str]] = {}
-        for circuit in self.circuits:
-            children.setdefault(circuit.parent or SITE_NODE, []).append(circuit.id)
-        members: dict[str, list[str]] = {}
-        for load_id, spec in self.loads.items():
-            if spec.load.circuit is not None:
-                members.setdefault(spec.load.circuit, []).append(load_id)
-
-        def through(circuit_id: str) -> list[float]:
-            total = [0.0 for _ in self.phases]
-            for load_id in members.get(circuit_id, []):
-                for i, p in enumerate(self.phases):
-                    total[i] += loads_a[load_id][p]
-            for child in children.get(circuit_id, []):
-                for i, amps in enumerate(through(child)):
-                    total[i] += amps
-            return total
-
+        totals = node_totals(
+            (
+                (spec.load.circuit, loads_a[load_id].items(), 0.0)
+                for load_id, spec in self.loads.items()
+            ),
+            CircuitTree(self.circuits),
+            self.phases,
+        )
         result = {SITE_NODE: grid_a}
         for circuit in self.circuits:
-            result[circuit.id] = tuple(through(circuit.id))
+            result[circuit.id] = tuple(totals.amps[circuit.id][p] for p in self.phases)
         return result
 
     # --------------------------------------------------------------------- sensing and acting
