@@ -15,7 +15,7 @@ from typing import Any
 from .circuits import CircuitTree
 from .model import Circuit, Load
 from .node_totals import line_terms, node_totals
-from .sensors import WarnOnce
+from .sample_memory import WarnOnce
 from .smoothing import finite_or_none
 from .timers import LoadMemory
 
