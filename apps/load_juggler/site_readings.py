@@ -72,8 +72,24 @@ class SiteReader:
         self.config = config
         self._full_state = full_state
         self.episodes = episodes
+        self._held_v: float | None = None
+        self._held_at_s = 0.0
 
     # -- one cycle
+
+    def cycle_voltage(self, now_s: float) -> tuple[float | None, float]:
+        """This cycle's measured voltage (None if none) and the voltage to convert W to A with.
+
+        A voltage reading that drops out keeps the last good one until it is stale
+        (`control.sensor_stale_timeout_s`): falling back to the nominal value at once would
+        change every W -> A conversion on a cycle where nothing else changed.
+        """
+        measured_v = self.voltage()
+        if measured_v is not None:
+            self._held_v, self._held_at_s = measured_v, now_s
+        elif now_s - self._held_at_s >= self.config.control.sensor_stale_timeout_s:
+            self._held_v = None
+        return measured_v, self._held_v or self.config.site.voltage_v
 
     def voltage(self) -> float | None:
         """The measured phase voltage, or None (no sensor, bad unit, implausible).
