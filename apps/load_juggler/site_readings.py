@@ -22,8 +22,7 @@ from typing import Any
 from .config import HubConfig
 from .engine.control_types import Readings
 from .engine.plausible import BREAKER_GLITCH_FACTOR, voltage_plausible
-from .engine.smoothing import finite_or_none
-from .units import UnitError, current_a, power_w, unit_of, voltage_v
+from .units import UnitError, current_a, percent, power_w, unit_of, voltage_v
 
 FullState = Callable[[str], Mapping[str, Any] | None]
 
@@ -215,21 +214,7 @@ class SiteReader:
         return None
 
     def _soc(self) -> float | None:
-        entity = self.config.sensors.battery_soc
-        if entity is None:
-            return None
-        full = self._full_state(entity)
-        if full is None:
-            return None
-        unit = unit_of(full)
-        if unit is not None and unit.replace(" ", "") != "%":
-            self.episodes.begin(
-                f"unit:{entity}",
-                str(UnitError(entity, unit, "a state of charge", "% or no unit")),
-            )
-            return None
-        self._unit_ok(entity, unit)
-        return finite_or_none(full.get("state"))
+        return self._value(self.config.sensors.battery_soc, "percent", 0.0)
 
     # -- plumbing
 
@@ -261,6 +246,8 @@ class SiteReader:
                 )
             elif kind == "power":
                 value = power_w(raw, unit, entity_id=entity, default_unit=default_unit or "W")
+            elif kind == "percent":
+                value = percent(raw, unit, entity_id=entity)
             else:
                 value = voltage_v(raw, unit, entity_id=entity, default_unit=default_unit or "V")
         except UnitError as err:

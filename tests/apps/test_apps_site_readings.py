@@ -194,3 +194,17 @@ def test_a_voltage_that_drops_out_is_held_until_stale() -> None:
     assert site.reader.cycle_voltage(300.0) == (None, 230.0)  # stale: the site's nominal
     site.set("sensor.volts", 228, "V")
     assert site.reader.cycle_voltage(305.0) == (228.0, 228.0)
+
+
+def test_a_state_of_charge_reads_with_percent_or_no_unit_only() -> None:
+    site = Site()
+    site.set("sensor.soc", 61.5)  # no unit: taken as %
+    assert site.read().battery_soc_pct == 61.5
+    site.set("sensor.soc", 62, " % ")
+    assert site.read().battery_soc_pct == 62.0
+    site.set("sensor.soc", 0.63, "kWh")
+    assert site.read().battery_soc_pct is None
+    assert site.warnings == [
+        "sensor.soc reports unit 'kWh', which is not a state of charge (% or no unit); "
+        "its value is ignored until the unit is fixed"
+    ]
