@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .control_types import Plant, Readings
 from .model import SITE_PHASES, Circuit, Site
@@ -24,8 +24,7 @@ from .smoothing import RiseFirstEma
 NodePhase = tuple[str, str]
 
 
-@dataclass(frozen=True)
-class PhaseRead:
+class PhaseRead(NamedTuple):
     """One meter's reading this cycle: `fresh` when every phase had a valid sample, `held`
     when some phase has none but had one before (the meter is blind, not yet stale)."""
 
@@ -224,8 +223,7 @@ class NodeMeters:
         return stale
 
 
-@dataclass(frozen=True)
-class _Clock:
+class _Clock(NamedTuple):
     """This cycle's time, when the sensors started, and when a circuit meter goes stale."""
 
     now_s: float

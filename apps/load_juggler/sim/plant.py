@@ -53,8 +53,10 @@ class PlantState:
     metered_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
     metered_at_s: dict[str, float] = field(default_factory=dict)
     metered_circuits: frozenset[str] = frozenset()
+    tree: CircuitTree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.tree = CircuitTree(self.circuits)
         if self.soc_pct is None and self.site.battery is not None:
             self.soc_pct = self.site.battery.soc_pct
         for load_id in self.loads:
@@ -148,19 +150,19 @@ class PlantState:
         )
 
     def node_currents(self, grid_a: tuple[float, ...]) -> dict[str, tuple[float, ...]]:
-        """Current per phase through the site's main breaker and through every circuit."""
+        """Current per phase through the site's main breaker (the grid, inverter included)
+        and through every circuit (its loads, `engine.node_totals`)."""
+        if not self.circuits:
+            return {SITE_NODE: grid_a}
         loads_a = self.load_phase_a()
-        totals = node_totals(
-            (
-                (spec.load.circuit, loads_a[load_id].items(), 0.0)
-                for load_id, spec in self.loads.items()
-            ),
-            CircuitTree(self.circuits),
-            self.phases,
+        shares = (
+            (spec.load.circuit, loads_a[load_id].items(), 0.0)
+            for load_id, spec in self.loads.items()
         )
+        circuits_a = node_totals(shares, self.tree, self.phases).amps
         result = {SITE_NODE: grid_a}
         for circuit in self.circuits:
-            result[circuit.id] = tuple(totals.amps[circuit.id][p] for p in self.phases)
+            result[circuit.id] = tuple(circuits_a[circuit.id][p] for p in self.phases)
         return result
 
     # --------------------------------------------------------------------- sensing and acting
