@@ -69,7 +69,7 @@ from .model import (
     Snapshot,
     Strategy,
 )
-from .node_totals import Share, node_totals
+from .node_totals import node_totals
 from .phases import (
     background_from_grid,
     background_from_house,
@@ -649,11 +649,11 @@ def _node_reports(
     reports an empty `headroom_a`.
     """
     site = snapshot.site
-    shares: list[Share] = []
-    for load in snapshot.loads:
-        allocation = allocations[load.id]
-        if allocation.current_a > 0:
-            shares.append((load.circuit, allocation.phases_a.items(), allocation.power_w))
+    shares = (
+        (load.circuit, allocations[load.id].phases_a.items(), allocations[load.id].power_w)
+        for load in snapshot.loads
+        if allocations[load.id].current_a > 0
+    )
     totals = node_totals(shares, tree, phase_names)
     allocated, power = totals.amps, totals.watts
     import_w = sum(background_a) * site.voltage_v + power[SITE_NODE]
