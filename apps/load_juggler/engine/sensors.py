@@ -110,22 +110,7 @@ class SiteSensors:
         )
         blind |= circuits.blind
 
-        low_v, high_v = voltage_range_v(site)
-        volts = checked(
-            self.glitches,
-            "voltage",
-            readings.voltage_v,
-            lambda v: voltage_plausible(site, v),
-            "V",
-            f"{low_v:.0f}..{high_v:.0f} V",
-            warnings,
-        )
-        voltage_v = self._voltage.update(volts)
-        live_site = site
-        if voltage_v is not None and voltage_v > 0:
-            live_site = replace(live_site, voltage_v=voltage_v)
-        live_site = self._import_cap(now_s, readings, live_site, warnings)
-
+        live_site = self._live_site(now_s, readings, warnings)
         timeout_s = self.plant.settings.sensor_stale_timeout_s
         soc_stale, battery_w = self._battery(now_s, readings, warnings)
         solar = checked(
@@ -150,6 +135,26 @@ class SiteSensors:
             circuit_background_w=circuits.watts,
             blind_nodes=frozenset(blind),
         )
+
+    def _live_site(self, now_s: float, readings: Readings, warnings: list[str]) -> Site:
+        """The site with this cycle's measured voltage (filtered) and import cap."""
+        site = self.plant.site
+        low_v, high_v = voltage_range_v(site)
+        volts = checked(
+            self.glitches,
+            "voltage",
+            readings.voltage_v,
+            lambda v: voltage_plausible(site, v),
+            "V",
+            f"{low_v:.0f}..{high_v:.0f} V",
+            warnings,
+        )
+        voltage_v = self._voltage.update(volts)
+        live_site = site
+        if voltage_v is not None and voltage_v > 0:
+            live_site = replace(live_site, voltage_v=voltage_v)
+        live_site = self._import_cap(now_s, readings, live_site, warnings)
+        return live_site
 
     def _grid(
         self,
