@@ -1,10 +1,11 @@
 """Checks the hub makes when a load app registers: wiring slips refused, odd ratings warned.
 
 Each load app's own entry parses on its own; what only shows when the apps meet at the hub is
-checked here: two apps driving one charger connector or one switch (they would fight every
-cycle), two names that collapse into the same entity ids (`wärme` / `warme`), a charging profile
-that expires between the hub's refreshes, a rated power written in kW, a minimum current that
-can never fit under its breakers.
+checked here: a `circuit` that contradicts the hub's `members` or names none of its circuits,
+two apps driving one charger connector or one switch (they would fight every cycle), two names
+that collapse into the same entity ids (`wärme` / `warme`), a charging profile that expires
+between the hub's refreshes, a rated power written in kW, a minimum current that can never fit
+under its breakers.
 
 Pure: no AppDaemon import. Refusals are one line in the shape of `ConfigError`.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from .config import HubConfig, LoadSettings, slugify
 from .engine.errors import ConfigError
@@ -40,6 +42,54 @@ class LoadFacts:
     device_value: str | None = None
     validity_s: float | None = None
     refresh_s: float | None = None
+
+
+def facts_of(load: Any, settings: LoadSettings) -> LoadFacts:
+    """What the registration checks compare: the device an app drives and a charger's timing."""
+    facts = LoadFacts(name=load.name, settings=settings)
+    ocpp = getattr(load, "ocpp", None)
+    if ocpp is not None:
+        device = f"charger '{ocpp.charger}' connector {ocpp.conn_id}"
+        timing = {"validity_s": ocpp.validity_s, "refresh_s": ocpp.refresh_s}
+        return replace(
+            facts, device=device, device_key="charger", device_value=ocpp.charger, **timing
+        )
+    switch = getattr(load, "switch_cfg", None)
+    if switch is not None:
+        device = f"switch {switch.switch}"
+        return replace(facts, device=device, device_key="switch", device_value=switch.switch)
+    return facts
+
+
+def placement_refusal(
+    app: str, hub: str, own: str | None, listed: str | None, known: Iterable[str]
+) -> str | None:
+    """Why a load app cannot hang where it says, or None.
+
+    `own` is the app's `circuit` key, `listed` the circuit whose `members` name it and `known`
+    the hub's circuit ids: the two must agree, and the one chosen must exist.
+    """
+    if own and listed and own != listed:
+        return str(
+            ConfigError(
+                f"app '{app}'",
+                "circuit",
+                own,
+                f"contradicts hub '{hub}', whose circuit '{listed}' lists it in members",
+            )
+        )
+    circuit = own or listed
+    ids = sorted(known)
+    if circuit is not None and circuit not in ids:
+        return str(
+            ConfigError(
+                f"app '{app}'",
+                "circuit",
+                circuit,
+                f"must name a circuit of hub '{hub}': " + (", ".join(ids) or "none declared"),
+            )
+        )
+    return None
 
 
 def refusal(new: LoadFacts, others: Iterable[LoadFacts], period_s: float) -> str | None:

@@ -11,12 +11,18 @@ Pure: no AppDaemon import.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from .site_readings import Episodes
 
 #: Export per phase (A) that no source explains, for how long (s), before the grid_invert hint.
 PHANTOM_EXPORT_A = 2.0
 PHANTOM_EXPORT_S = 60.0
+#: Load apps get this long (and `MEMBER_CHECK_CYCLES` cycles) to register before a circuit
+#: `members` entry that names none of them is reported.
+MEMBER_CHECK_S = 30.0
+MEMBER_CHECK_CYCLES = 2
 #: Solar below this is "no solar"; battery power above minus this is "not discharging".
 NO_SOLAR_W = 50.0
 NO_DISCHARGE_W = 50.0
@@ -109,3 +115,36 @@ def missing_members(
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
             out.append(MissingMember(circuit, name, close[0] if close else None))
     return out
+
+
+class MemberCheck:
+    """Circuit `members` entries naming no registered load app, one ERROR per episode.
+
+    Apps start in any order, so a member is reported only once load apps had time to register
+    (`MEMBER_CHECK_S` and `MEMBER_CHECK_CYCLES` after the hub started), and an INFO line ends
+    the episode when the app registers after all.
+    """
+
+    def __init__(
+        self, members: Mapping[str, tuple[str, ...]], hub: str, started_s: float, episodes: Episodes
+    ) -> None:
+        self.members = dict(members)
+        self.hub = hub
+        self.started_s = started_s
+        self.episodes = episodes
+        self.cycles = 0
+
+    def update(self, now_s: float, registered: Iterable[str]) -> bool:
+        """One cycle's check; whether some member names no registered load app."""
+        self.cycles += 1
+        missing = missing_members(self.members, registered)
+        due = self.cycles > MEMBER_CHECK_CYCLES and now_s - self.started_s >= MEMBER_CHECK_S
+        names = {f"member:{m.circuit}:{m.name}" for m in missing}
+        for key in self.episodes.keys("member:"):
+            if key not in names:
+                _, circuit, name = key.split(":", 2)
+                self.episodes.end(key, f"circuit '{circuit}' member '{name}' has registered")
+        if due:
+            for m in missing:
+                self.episodes.begin(f"member:{m.circuit}:{m.name}", m.line(self.hub), "ERROR")
+        return bool(missing)

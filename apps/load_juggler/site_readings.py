@@ -22,8 +22,7 @@ from typing import Any
 from .config import HubConfig
 from .engine.control_types import Readings
 from .engine.plausible import BREAKER_GLITCH_FACTOR, voltage_plausible
-from .engine.smoothing import finite_or_none
-from .units import UnitError, current_a, power_w, unit_of, voltage_v
+from .units import UnitError, current_a, percent, power_w, unit_of, voltage_v
 
 FullState = Callable[[str], Mapping[str, Any] | None]
 
@@ -72,8 +71,24 @@ class SiteReader:
         self.config = config
         self._full_state = full_state
         self.episodes = episodes
+        self._held_v: float | None = None
+        self._held_at_s = 0.0
 
     # -- one cycle
+
+    def cycle_voltage(self, now_s: float) -> tuple[float | None, float]:
+        """This cycle's measured voltage (None if none) and the voltage to convert W to A with.
+
+        A voltage reading that drops out keeps the last good one until it is stale
+        (`control.sensor_stale_timeout_s`): falling back to the nominal value at once would
+        change every W -> A conversion on a cycle where nothing else changed.
+        """
+        measured_v = self.voltage()
+        if measured_v is not None:
+            self._held_v, self._held_at_s = measured_v, now_s
+        elif now_s - self._held_at_s >= self.config.control.sensor_stale_timeout_s:
+            self._held_v = None
+        return measured_v, self._held_v or self.config.site.voltage_v
 
     def voltage(self) -> float | None:
         """The measured phase voltage, or None (no sensor, bad unit, implausible).
@@ -199,21 +214,7 @@ class SiteReader:
         return None
 
     def _soc(self) -> float | None:
-        entity = self.config.sensors.battery_soc
-        if entity is None:
-            return None
-        full = self._full_state(entity)
-        if full is None:
-            return None
-        unit = unit_of(full)
-        if unit is not None and unit.replace(" ", "") != "%":
-            self.episodes.begin(
-                f"unit:{entity}",
-                str(UnitError(entity, unit, "a state of charge", "% or no unit")),
-            )
-            return None
-        self._unit_ok(entity, unit)
-        return finite_or_none(full.get("state"))
+        return self._value(self.config.sensors.battery_soc, "percent", 0.0)
 
     # -- plumbing
 
@@ -245,6 +246,8 @@ class SiteReader:
                 )
             elif kind == "power":
                 value = power_w(raw, unit, entity_id=entity, default_unit=default_unit or "W")
+            elif kind == "percent":
+                value = percent(raw, unit, entity_id=entity)
             else:
                 value = voltage_v(raw, unit, entity_id=entity, default_unit=default_unit or "V")
         except UnitError as err:

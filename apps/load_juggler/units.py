@@ -104,3 +104,10 @@ def voltage_v(
     if factor is None:
         raise UnitError(entity_id, chosen, "a voltage", "V or kV")
     return None if number is None else number * factor
+
+
+def percent(value: Any, unit: str | None, *, entity_id: str = "entity") -> float | None:
+    """A state of charge in percent (`%` or no unit); raises UnitError for any other unit."""
+    if unit is not None and _key(unit) != "%":
+        raise UnitError(entity_id, unit, "a state of charge", "% or no unit")
+    return finite_or_none(value)

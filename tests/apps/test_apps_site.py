@@ -150,6 +150,29 @@ def test_circuit_tree_with_members_limits_the_load(
         )
 
 
+def test_circuit_entities_count_a_repeated_phase_once_per_line(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """A 3-phase charger wired [A, A, A] (a 1-phase supply) puts its current three times on A."""
+    quiet_site_with_charger(given_that)
+    circuits = {"garage": {"limit_a": 24, "members": ["evse1"]}}
+    ad(Hub, "lj_hub", **hub_args(circuits=circuits))
+    ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", max_a=16, phase_map=["A", "A", "A"])
+    time_travel.fast_forward(5).seconds()
+    set_charger(given_that, "cp1", "Charging", (6.0, 6.0, 6.0))
+    set_grid(given_that, 19, 1, 1)  # 1 A of house on each phase + the car's 3 x 6 A on A
+    time_travel.fast_forward(5).seconds()
+    # Phase A: (25 A breaker - 1 A house) / 3 lines = 8 A; the garage: 24 A / 3 lines = 8 A.
+    assert last_limit(hass_mocks) == 8.0
+    garage = "sensor.load_juggler_circuit_garage_"
+    assert published(hass_mocks, f"{garage}allocated_phase_a")[0] == "24.0"
+    assert published(hass_mocks, f"{garage}headroom_phase_a")[0] == "0.0"
+    assert published(hass_mocks, f"{garage}allocated_phase_b")[0] == "0.0"
+    assert published(hass_mocks, f"{garage}headroom_phase_b")[0] == "24.0"
+    state, attrs = published(hass_mocks, "sensor.load_juggler_headroom_phase_a")
+    assert (state, attrs["managed_a"], attrs["background_a"]) == ("0.0", 24.0, 1.0)
+
+
 def test_published_sensors_carry_what_ha_needs(
     ad: Any, given_that: Any, time_travel: Any, hass_mocks: Any
 ) -> None:

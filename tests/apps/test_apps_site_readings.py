@@ -184,3 +184,27 @@ def test_grid_power_with_phase_attributes_and_invert() -> None:
     site = Site(args)
     site.set("sensor.net", 0, "kW", L1=0.46, L2=-0.23, L3="x")
     assert site.read().grid_a == (-2.0, 1.0, None)
+
+
+def test_a_voltage_that_drops_out_is_held_until_stale() -> None:
+    site = Site()  # control.sensor_stale_timeout_s defaults to 300 s
+    assert site.reader.cycle_voltage(0.0) == (231.0, 231.0)
+    site.set("sensor.volts", "unavailable", "V")
+    assert site.reader.cycle_voltage(299.0) == (None, 231.0)  # the last good one, held
+    assert site.reader.cycle_voltage(300.0) == (None, 230.0)  # stale: the site's nominal
+    site.set("sensor.volts", 228, "V")
+    assert site.reader.cycle_voltage(305.0) == (228.0, 228.0)
+
+
+def test_a_state_of_charge_reads_with_percent_or_no_unit_only() -> None:
+    site = Site()
+    site.set("sensor.soc", 61.5)  # no unit: taken as %
+    assert site.read().battery_soc_pct == 61.5
+    site.set("sensor.soc", 62, " % ")
+    assert site.read().battery_soc_pct == 62.0
+    site.set("sensor.soc", 0.63, "kWh")
+    assert site.read().battery_soc_pct is None
+    assert site.warnings == [
+        "sensor.soc reports unit 'kWh', which is not a state of charge (% or no unit); "
+        "its value is ignored until the unit is fixed"
+    ]

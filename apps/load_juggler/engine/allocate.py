@@ -71,6 +71,7 @@ from .model import (
     Snapshot,
     Strategy,
 )
+from .node_totals import node_totals
 from .phases import (
     background_from_grid,
     background_from_house,
@@ -682,18 +683,13 @@ def _node_reports(
     reports an empty `headroom_a`.
     """
     site = snapshot.site
-    node_ids = [SITE_NODE, *tree.circuits]
-    allocated = {node: dict.fromkeys(phase_names, 0.0) for node in node_ids}
-    power = dict.fromkeys(node_ids, 0.0)
-    for load in snapshot.loads:
-        allocation = allocations[load.id]
-        if allocation.current_a <= 0:
-            continue
-        for node in tree.path(load.circuit):
-            per_phase = allocated[node]
-            for phase, amps in allocation.phases_a.items():
-                per_phase[phase] += amps
-            power[node] += allocation.power_w
+    shares = (
+        (load.circuit, allocations[load.id].phases_a.items(), allocations[load.id].power_w)
+        for load in snapshot.loads
+        if allocations[load.id].current_a > 0
+    )
+    totals = node_totals(shares, tree, phase_names)
+    allocated, power = totals.amps, totals.watts
     import_w = sum(background_a) * site.voltage_v + power[SITE_NODE]
 
     nodes: dict[str, NodeReport] = {}

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .circuits import CircuitTree
-from .model import SITE_NODE, Circuit, Load
-from .sensors import WarnOnce
+from .model import Circuit, Load
+from .node_totals import line_terms, node_totals
+from .sample_memory import WarnOnce
 from .smoothing import finite_or_none
 from .timers import LoadMemory
 
@@ -74,19 +75,16 @@ def draw_by_node(
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Managed draw (`Load.draw_a`, already trusted) behind the site and every circuit, per
     site phase and in watts; a load counts in its circuit and in every ancestor."""
-    nodes = [SITE_NODE, *tree.circuits]
-    draw_a = {node: dict.fromkeys(phases, 0.0) for node in nodes}
-    draw_w = dict.fromkeys(nodes, 0.0)
-    for load in loads:
-        if load.draw_a is None:
-            continue
-        for node in tree.path(load.circuit):
-            per_phase = draw_a[node]
-            for site_phase, amps in zip(load.site_phases, load.draw_a, strict=False):
-                if site_phase in per_phase:
-                    per_phase[site_phase] += amps
-            draw_w[node] += sum(load.draw_a) * voltage_v
-    return draw_a, draw_w
+    totals = node_totals(
+        (
+            (load.circuit, line_terms(load, load.draw_a), sum(load.draw_a) * voltage_v)
+            for load in loads
+            if load.draw_a is not None
+        ),
+        tree,
+        phases,
+    )
+    return totals.amps, totals.watts
 
 
 @dataclass(frozen=True)

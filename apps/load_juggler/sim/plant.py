@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..engine.circuits import CircuitTree
 from ..engine.control_types import Command, LoadReading, Readings
 from ..engine.model import SITE_NODE, SITE_PHASES, Circuit, LoadKind
+from ..engine.node_totals import line_terms, node_totals
 from ..engine.phases import solar_per_phase
 from .scenario import LoadSpec, SiteSpec
 
@@ -51,8 +53,10 @@ class PlantState:
     metered_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
     metered_at_s: dict[str, float] = field(default_factory=dict)
     metered_circuits: frozenset[str] = frozenset()
+    tree: CircuitTree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.tree = CircuitTree(self.circuits)
         if self.soc_pct is None and self.site.battery is not None:
             self.soc_pct = self.site.battery.soc_pct
         for load_id in self.loads:
@@ -90,7 +94,7 @@ class PlantState:
         result: dict[str, dict[str, float]] = {}
         for load_id, spec in self.loads.items():
             per_phase = dict.fromkeys(self.phases, 0.0)
-            for site_phase, amps in zip(spec.load.site_phases, self.draw_a(load_id), strict=False):
+            for site_phase, amps in line_terms(spec.load, self.draw_a(load_id)):
                 per_phase[site_phase] += amps
             result[load_id] = per_phase
         return result
@@ -146,29 +150,19 @@ class PlantState:
         )
 
     def node_currents(self, grid_a: tuple[float, ...]) -> dict[str, tuple[float, ...]]:
-        """Current per phase through the site's main breaker and through every circuit."""
+        """Current per phase through the site's main breaker (the grid, inverter included)
+        and through every circuit (its loads, `engine.node_totals`)."""
+        if not self.circuits:
+            return {SITE_NODE: grid_a}
         loads_a = self.load_phase_a()
-        children: dict[str, list[str]] = {}
-        for circuit in self.circuits:
-            children.setdefault(circuit.parent or SITE_NODE, []).append(circuit.id)
-        members: dict[str, list[str]] = {}
-        for load_id, spec in self.loads.items():
-            if spec.load.circuit is not None:
-                members.setdefault(spec.load.circuit, []).append(load_id)
-
-        def through(circuit_id: str) -> list[float]:
-            total = [0.0 for _ in self.phases]
-            for load_id in members.get(circuit_id, []):
-                for i, p in enumerate(self.phases):
-                    total[i] += loads_a[load_id][p]
-            for child in children.get(circuit_id, []):
-                for i, amps in enumerate(through(child)):
-                    total[i] += amps
-            return total
-
+        shares = (
+            (spec.load.circuit, loads_a[load_id].items(), 0.0)
+            for load_id, spec in self.loads.items()
+        )
+        circuits_a = node_totals(shares, self.tree, self.phases).amps
         result = {SITE_NODE: grid_a}
         for circuit in self.circuits:
-            result[circuit.id] = tuple(through(circuit.id))
+            result[circuit.id] = tuple(circuits_a[circuit.id][p] for p in self.phases)
         return result
 
     # --------------------------------------------------------------------- sensing and acting

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..engine.control_types import Command, ControlSettings, Plant, SiteStatus
+from ..engine.control_types import Command, ControlSettings, CycleResult, Plant, SiteStatus
 from ..engine.controller import AllocateFn, Controller
 from ..engine.model import SITE_NODE
 from .metrics import Metrics
@@ -131,8 +131,7 @@ def run(
     Without steps (`--json`) and series (`--plot`) only the metrics accumulate, and they do not
     grow with the duration: a 7-day run at `step_s: 1` needs no more memory than a short one.
     """
-    plant_cfg = plant_of(scenario, settings)
-    controller = Controller(plant_cfg, allocate_fn=allocate_fn)
+    controller = Controller(plant_of(scenario, settings), allocate_fn=allocate_fn)
     plant = PlantState(
         site=scenario.site,
         loads={spec.load.id: spec for spec in scenario.loads},
@@ -160,27 +159,10 @@ def run(
             if controller_plant is not None:
                 controller.replace_plant(controller_plant)
                 metrics.limits_a[SITE_NODE] = controller_plant.site.main_breaker_a
-
-        plant.settle_battery(scenario.step_s)
-        grid_a = plant.grid_a()
-        nodes = plant.node_currents(grid_a)
-        metrics.add_currents(nodes, scenario.step_s, t_s)
-        voltage = plant.site.site.voltage_v
-        metrics.add_grid_power(grid_a, voltage, scenario.step_s)
-        for load_id in modes:
-            power_w = sum(plant.draw_a(load_id)) * voltage
-            metrics.add_load_energy(load_id, power_w, scenario.step_s)
-
-        readings = plant.readings(grid_a, modes, t_s)
-        started = time.perf_counter()
-        result = controller.step(t_s, readings)
-        metrics.add_cycle_ms((time.perf_counter() - started) * 1000.0)
+        grid_a, nodes = _measure(plant, metrics, modes, scenario.step_s, t_s)
+        result = _decide(controller, plant, metrics, modes, grid_a, t_s)
         commands = result.commands
-        plant.apply(commands)
         messages.extend((t_s, message) for message in result.messages)
-
-        for load_id, command in commands.items():
-            metrics.add_command(load_id, command.on)
         if not (keep_steps or keep_series):
             continue
         loads_a = {load_id: round(_allocated_a(c), 3) for load_id, c in commands.items()}
@@ -193,13 +175,7 @@ def run(
                 {load_id: loads_a.get(load_id, 0.0) for load_id in modes},
                 {circuit.id: nodes[circuit.id] for circuit in scenario.circuits},
                 result.status,
-                (
-                    plant.solar_out_w,
-                    result.decision.surplus_w if result.decision else None,
-                    plant.soc_pct,
-                    plant.battery_w,
-                    plant.site.site.main_breaker_a,
-                ),
+                _plot_values(plant, result),
             )
 
     final = {
@@ -213,6 +189,55 @@ def run(
         steps=steps,
         messages=messages,
         series=series,
+    )
+
+
+def _measure(
+    plant: PlantState, metrics: Metrics, modes: dict[str, str], step_s: float, t_s: float
+) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
+    """The currents the breakers carry this cycle (the devices applied the last commands),
+    into the metrics: grid per phase, and per node."""
+    plant.settle_battery(step_s)
+    grid_a = plant.grid_a()
+    nodes = plant.node_currents(grid_a)
+    metrics.add_currents(nodes, step_s, t_s)
+    voltage = plant.site.site.voltage_v
+    metrics.add_grid_power(grid_a, voltage, step_s)
+    for load_id in modes:
+        power_w = sum(plant.draw_a(load_id)) * voltage
+        metrics.add_load_energy(load_id, power_w, step_s)
+    return grid_a, nodes
+
+
+def _decide(
+    controller: Controller,
+    plant: PlantState,
+    metrics: Metrics,
+    modes: dict[str, str],
+    grid_a: tuple[float, ...],
+    t_s: float,
+) -> CycleResult:
+    """One controller cycle on what the hub would read; its commands go to the devices."""
+    readings = plant.readings(grid_a, modes, t_s)
+    started = time.perf_counter()
+    result = controller.step(t_s, readings)
+    metrics.add_cycle_ms((time.perf_counter() - started) * 1000.0)
+    plant.apply(result.commands)
+    for load_id, command in result.commands.items():
+        metrics.add_command(load_id, command.on)
+    return result
+
+
+def _plot_values(
+    plant: PlantState, result: CycleResult
+) -> tuple[float, float | None, float | None, float, float]:
+    """(solar_w, surplus_w, soc_pct, battery_w, breaker_a) of one cycle, for `Series.add`."""
+    return (
+        plant.solar_out_w,
+        result.decision.surplus_w if result.decision else None,
+        plant.soc_pct,
+        plant.battery_w,
+        plant.site.site.main_breaker_a,
     )
 
 
