@@ -111,11 +111,9 @@ class Hub(Hass):
             self.log(line, level="WARNING")
 
     def terminate(self) -> None:
-        for load in self._registry.clear():
-            try:
-                load.hub_stopped()
-            except Exception as err:
-                self.log(f"could not tell {load.name} that the hub stops: {err}", level="DEBUG")
+        # Nothing to tell the loads: each one's no-hub watchdog puts its device in the safe
+        # state once no decision has come for its stale timeout.
+        self._registry.clear()
 
     # -- load registry (called from the load apps' threads)
 

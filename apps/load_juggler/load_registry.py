@@ -58,12 +58,10 @@ class LoadRegistry(Generic[App]):
             self._dirty = True
             return len(self._loads)
 
-    def clear(self) -> list[App]:
-        """Forget every load app; the ones that were registered."""
+    def clear(self) -> None:
+        """Forget every load app."""
         with self._lock:
-            loads = list(self._loads.values())
             self._loads.clear()
-            return loads
 
     def holds(self, load: App) -> bool:
         with self._lock:
