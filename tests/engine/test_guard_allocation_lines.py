@@ -12,22 +12,25 @@ from typing import Any
 
 import pytest
 
-from load_juggler.engine import allocate as allocate_module
-from load_juggler.engine.allocate import ANY, _Allocator, _Item
+from load_juggler.engine import water_fill as water_fill_module
+from load_juggler.engine.alloc_item import EnergyRule, Item
+from load_juggler.engine.allocator import Allocator
 from load_juggler.engine.circuits import Capacity, LoadTerms
 from load_juggler.engine.model import Load, Mode
 
 
-def _allocator(remaining_a: float) -> tuple[_Allocator, Capacity]:
+def _allocator(remaining_a: float) -> tuple[Allocator, Capacity]:
     capacity = Capacity()
     capacity.add("site phase A", remaining_a)
     capacity.add("solar surplus", 0.0)
-    return _Allocator(capacity), capacity
+    return Allocator(capacity), capacity
 
 
-def _item(load_id: str, current_a: float, order: int = 0) -> _Item:
+def _item(load_id: str, current_a: float, order: int = 0) -> Item:
     load = Load(id=load_id, phases=1, phase_map=("A",), min_a=6.0, max_a=16.0)
-    item = _Item(load, Mode.CONTINUOUS, False, ANY, 6.0, 16.0, LoadTerms(hard=[(0, 1.0)]), order)
+    item = Item(
+        load, Mode.CONTINUOUS, False, EnergyRule.ANY, 6.0, 16.0, LoadTerms(hard=[(0, 1.0)]), order
+    )
     item.current_a = current_a
     item.running = True  # holds its min (or is asked to): step 2 may raise it
     return item
@@ -57,7 +60,7 @@ class _DriftingHeap:
 def test_water_fill_caps_each_item_at_what_the_rows_still_allow(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(allocate_module, "heapq", _DriftingHeap)
+    monkeypatch.setattr(water_fill_module, "heapq", _DriftingHeap)
     allocator, capacity = _allocator(10.0)
     first, second = _item("a", 6.0, 0), _item("b", 6.0, 1)
     allocator.water_fill([first, second])

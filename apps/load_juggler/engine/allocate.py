@@ -42,27 +42,23 @@ configuration. Readings are not configuration: a missing or NaN grid reading fal
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .alloc_item import Item, by_tier, energy_rule, floor_to_resolution
+from .allocator import Allocator
 from .battery import battery_levels
 from .circuits import (
     REASON_EXCESS,
     REASON_SOLAR,
     Capacity,
     CircuitTree,
-    LoadTerms,
     add_energy_rows,
     build_rows,
     load_terms,
 )
 from .model import (
     SITE_NODE,
-    BatteryLevels,
     Decision,
-    Load,
     LoadAllocation,
     LoadKind,
     Mode,
@@ -82,381 +78,10 @@ from .phases import (
 from .pools import energy_frame
 from .validate import validate
 
-EPS = 1e-9
-RESOLUTION_A = 0.1
-ROUNDING_SLACK_A = 1e-7
-
-REASON_MAX = "max current"
 REASON_OFF = "mode off"
 REASON_NOT_CONNECTED = "not connected"
 REASON_NO_READING = "no grid reading"
-REASON_OFFERED = "not drawing: min offered"
-REASON_PLUG_ON = "fits"
 __all__ = ["REASON_EXCESS", "REASON_SOLAR", "allocate", "floor_to_resolution"]
-
-# How a mode lets a load use energy: any source; only green power; at least its min from
-# anywhere and green power on top (solar_priority); only the solar pool above the excess
-# threshold, at least its min once it runs (excess below full SoC).
-ANY = "any"
-GREEN = "green"
-GREEN_ABOVE_MIN = "green_above_min"
-EXCESS = "excess"
-GREEN_RULES = frozenset({GREEN, GREEN_ABOVE_MIN, EXCESS})
-
-
-def floor_to_resolution(current_a: float) -> float:
-    """Round down to 0.1 A.
-
-    The tiny epsilon keeps 15.99999999 (float noise for 16) from becoming 15.9; the result
-    may then exceed the input by at most ROUNDING_SLACK_A, far below any meter's precision.
-    """
-    return math.floor(current_a / RESOLUTION_A + 1e-7) * RESOLUTION_A
-
-
-@dataclass
-class _Item:
-    """Working state of one eligible load during allocation."""
-
-    load: Load
-    mode: Mode
-    plug: bool
-    rule: str
-    min_a: float
-    max_a: float
-    terms: LoadTerms
-    order: int
-    current_a: float = 0.0
-    reason: str = ""
-    #: Lowered because a load ranked before it took its green power: not raised again.
-    frozen: bool = False
-    #: Holds its min (which may be 0 A): the remainder may raise it.
-    running: bool = False
-    #: Set once step 2 looked at it: later passes keep the reason of the row that bound it.
-    raised: bool = False
-
-    @property
-    def limit_terms(self) -> list[tuple[int, float]]:
-        """Rows that stop this item from rising above its min."""
-        if self.rule == ANY:
-            return self.terms.hard
-        if self.rule == EXCESS:
-            return self.terms.hard + self.terms.solar + self.terms.excess
-        return self.terms.hard + self.terms.green
-
-    @property
-    def touched_terms(self) -> list[tuple[int, float]]:
-        return self.terms.hard + self.terms.energy
-
-
-class _Allocator:
-    """Holds the capacity rows and applies the strategies; one instance per decision."""
-
-    def __init__(self, capacity: Capacity) -> None:
-        self.capacity = capacity
-        #: How many times a `strict` tier gave capacity back in step 2.
-        self.released = 0
-
-    # -- primitives -------------------------------------------------------------------------
-
-    def ceiling(self, item: _Item) -> tuple[float, str]:
-        """Highest current `item` could have now, and the name of the row that stops it."""
-        headroom = self.capacity.headroom
-        value, name = headroom(item.terms.hard, item.current_a)
-        green, green_name = math.inf, ""
-        if item.rule in (GREEN, GREEN_ABOVE_MIN):
-            green, green_name = headroom(item.terms.green, item.current_a)
-            if item.rule == GREEN_ABOVE_MIN and green < item.min_a:
-                green = item.min_a
-        elif item.rule == EXCESS:
-            # Export above the threshold must exist at all; then the load may run at its min
-            # (fed by export below the threshold), never by battery or grid.
-            green, green_name = headroom(item.terms.solar, item.current_a)
-            above, above_name = headroom(item.terms.excess, item.current_a)
-            if above <= EPS:
-                green, green_name = 0.0, above_name
-            elif max(above, item.min_a) < green:
-                green, green_name = max(above, item.min_a), above_name
-        if green < value:
-            value, name = green, green_name
-        if item.max_a <= value + EPS:
-            value, name = item.max_a, REASON_PLUG_ON if item.plug else REASON_MAX
-        return value, name
-
-    def grant(self, item: _Item, current_a: float) -> None:
-        self.capacity.take(item.terms, current_a - item.current_a)
-        item.current_a = current_a
-
-    def try_min(self, item: _Item) -> bool:
-        """Give `item` its min (a plug: its whole current) if every row allows it."""
-        value, name = self.ceiling(item)
-        if value + EPS >= item.min_a:
-            self.grant(item, item.min_a)
-            item.running = True
-            item.reason = name if item.plug else (REASON_MAX if item.min_a >= item.max_a else name)
-            return True
-        self.grant(item, 0.0)
-        item.running = False
-        item.reason = _refused(item, name)
-        return False
-
-    def raise_to_ceiling(self, item: _Item) -> None:
-        """Raise an item that holds its min as far as the rows allow, at 0.1 A resolution."""
-        if item.plug or item.frozen or not item.running:
-            return
-        value, name = self.ceiling(item)
-        target = max(item.min_a, floor_to_resolution(value))
-        if target > item.current_a + EPS and target <= value + ROUNDING_SLACK_A:
-            self.grant(item, target)
-            item.reason = name
-        elif not item.raised:
-            item.reason = name
-        item.raised = True
-
-    def release_to_min(self, item: _Item) -> None:
-        if item.current_a > item.min_a + EPS:
-            self.grant(item, item.min_a)
-
-    # -- step 1: minimums -------------------------------------------------------------------
-
-    def start_tier(self, items: Sequence[_Item], strategy: Strategy) -> None:
-        """Give the tier's loads that run under `strategy` their min, in rank order.
-
-        `optimized` and `strict` decide who runs by filling the tier in order as if it had
-        everything left; the extras are then handed back so that less urgent loads' minimums
-        come before them.
-        """
-        if strategy is Strategy.OPTIMIZED:
-            for item in items:
-                if self.try_min(item):
-                    self.raise_to_ceiling(item)
-        elif strategy is Strategy.STRICT:
-            self.strict_pass(items)
-        else:
-            for item in items:
-                self.try_min(item)
-        for item in items:
-            self.release_to_min(item)
-            item.raised = False  # step 2 names the row that binds it there
-
-    # -- step 2: the remainder --------------------------------------------------------------
-
-    def raise_tier(self, items: Sequence[_Item], strategy: Strategy) -> _Item | None:
-        """Raise the running loads of one tier; under `strict`, return the load others wait for."""
-        if strategy is Strategy.STRICT:
-            return self.strict_pass(items, defer=True)
-        if strategy is Strategy.SHARED:
-            self.water_fill(items)
-        for item in items:
-            self.raise_to_ceiling(item)
-        return None
-
-    def strict_pass(self, items: Sequence[_Item], *, defer: bool = False) -> _Item | None:
-        """In order: each load to its ceiling; the first one short of its max blocks the rest.
-
-        A load that cannot reach its max takes back what the loads after it hold; if it still
-        falls short it is the blocker, and every load after it waits at 0. With `defer` (step
-        2) the capacity taken back is not used at once: `released` counts up so that the
-        caller lets the more urgent tiers have it first and then runs this tier again.
-        """
-        blocker: _Item | None = None
-        for n, item in enumerate(items):
-            if blocker is not None:
-                if item.running:
-                    self.grant(item, 0.0)
-                    item.running = False
-                item.reason = f"strict: waiting for {blocker.load.id}"
-                continue
-            if self.strict_serve(item):
-                continue
-            later_running = [later for later in items[n + 1 :] if later.running]
-            for later in later_running:
-                self.grant(later, 0.0)
-                later.running = False
-            if later_running and defer:
-                self.released += 1
-                blocker = item
-            elif not self.strict_serve(item):
-                blocker = item
-        return blocker
-
-    def strict_serve(self, item: _Item) -> bool:
-        """Start (if needed) and raise one load under `strict`; True when it is at its max."""
-        if not item.running and (item.frozen or not self.try_min(item)):
-            return False
-        self.raise_to_ceiling(item)
-        return item.plug or item.current_a >= item.max_a - EPS
-
-    def water_fill(self, items: Sequence[_Item]) -> None:
-        """Raise all items by the same amount until each meets its max or a full row.
-
-        Progressive filling driven by a heap of events (an item reaching its max, a row
-        running out), so the cost is O(rows touched x log n) rather than small steps.
-        The result is floored to 0.1 A; the caller then tops items up in order, so no
-        rounding leftover is stranded.
-        """
-        rows = self.capacity.rows
-        active = [
-            item
-            for item in items
-            if not item.plug
-            and not item.frozen
-            and item.running
-            and item.current_a < item.max_a - EPS
-        ]
-        if not active:
-            return
-        # Per row: remaining = base - slope * t, with t the common raise in amps.
-        base: dict[int, float] = {}
-        slope: dict[int, float] = {}
-        limited_by: dict[int, list[int]] = {}
-        limited_count: dict[int, int] = {}
-        touched: list[list[tuple[int, float]]] = []
-        limiting: list[set[int]] = []
-        for n, item in enumerate(active):
-            terms = item.touched_terms
-            touched.append(terms)
-            limit_rows = {index for index, _ in item.limit_terms}
-            limiting.append(limit_rows)
-            for index, coef in terms:
-                if index not in base:
-                    base[index] = rows[index].remaining
-                    slope[index] = 0.0
-                slope[index] += coef
-            for index in limit_rows:
-                limited_by.setdefault(index, []).append(n)
-                limited_count[index] = limited_count.get(index, 0) + 1
-
-        version: dict[int, int] = dict.fromkeys(base, 0)
-        heap: list[tuple[float, int, int, int]] = []  # (t, kind 0=item 1=row, index, version)
-        for n, item in enumerate(active):
-            heap.append((item.max_a - item.current_a, 0, n, 0))
-        for index in limited_by:
-            if slope[index] > EPS:
-                heap.append((max(0.0, base[index] / slope[index]), 1, index, 0))
-        heapq.heapify(heap)
-
-        raise_a = [0.0] * len(active)
-        frozen = [False] * len(active)
-        saturated: set[int] = set()
-
-        def freeze(n: int, t: float) -> None:
-            frozen[n] = True
-            raise_a[n] = t
-            for index, coef in touched[n]:
-                base[index] -= coef * t
-                slope[index] -= coef
-                if index in limiting[n]:
-                    limited_count[index] -= 1
-                version[index] += 1
-                if (
-                    index not in saturated
-                    and limited_count.get(index, 0) > 0
-                    and slope[index] > EPS
-                ):
-                    heapq.heappush(
-                        heap, (max(t, base[index] / slope[index]), 1, index, version[index])
-                    )
-
-        while heap:
-            t, kind, index, stamp = heapq.heappop(heap)
-            if kind == 0:
-                if not frozen[index]:
-                    freeze(index, t)
-                continue
-            if index in saturated or stamp != version[index]:
-                continue
-            saturated.add(index)
-            for n in limited_by[index]:
-                if not frozen[n]:
-                    freeze(n, t)
-
-        # Apply in order, each capped by what the rows still allow: float drift in the event
-        # times can never push a row over its limit.
-        for n, item in enumerate(active):
-            ceiling, _ = self.ceiling(item)
-            target = floor_to_resolution(min(item.current_a + raise_a[n], ceiling))
-            if target > item.current_a + EPS:
-                self.grant(item, target)
-
-    # -- step 3: green power is owed in rank order ------------------------------------------
-
-    def settle_green(self, ranked: Sequence[_Item]) -> bool:
-        """Lower the green-restricted loads that hold power no longer green, least urgent first.
-
-        Loads ranked before them (a continuous car raised after the minimums) may have drawn
-        the green power they were given in step 1; each keeps only what its rows still allow,
-        or stops below its min. Going from the least urgent up, a lowered load gives its green
-        power back before a more urgent one is checked. Returns whether any load was lowered.
-        """
-        lowered = False
-        held_after: list[_Item] = []  # held loads ranked after the one being checked
-        for item in reversed(ranked):
-            if item.load.held and item.current_a > 0:
-                held_after.append(item)
-            if item.rule not in GREEN_RULES or item.current_a <= 0:
-                continue
-            value, name = self.ceiling(item)
-            if value >= item.current_a - ROUNDING_SLACK_A:
-                continue
-            if value < item.min_a - EPS and self.min_before_held(item, held_after):
-                value = item.min_a
-            floored = floor_to_resolution(value)
-            if floored > value + ROUNDING_SLACK_A:
-                floored -= RESOLUTION_A
-            if item.rule == GREEN_ABOVE_MIN:
-                target = max(item.min_a, floored)  # its min may come from anywhere
-            elif item.plug or floored < item.min_a - EPS:
-                target = 0.0
-            else:
-                target = max(item.min_a, floored)
-            self.grant(item, target)
-            item.running = target > 0
-            item.reason = name if target > 0 else _refused(item, name)
-            item.frozen = True
-            item.raised = False
-            lowered = True
-        return lowered
-
-    def min_before_held(self, item: _Item, held_after: Sequence[_Item]) -> bool:
-        """Whether `item`'s min fits in green power if the held loads ranked after it took
-        their min from other sources.
-
-        A held load keeps its rank: its min comes after the minimums of the loads ranked
-        before it, from any source, so it must not stop a more urgent green load. Only the
-        energy rows are given back for the check; the breaker rows stay taken.
-        """
-        if not held_after:
-            return False
-        lent = [(LoadTerms(energy=held.terms.energy), held.current_a) for held in held_after]
-        for terms, current_a in lent:
-            self.capacity.take(terms, -current_a)
-        value, _ = self.ceiling(item)
-        for terms, current_a in lent:
-            self.capacity.take(terms, current_a)
-        return value + EPS >= item.min_a
-
-    # -- not drawing --------------------------------------------------------------------------
-
-    def offer_min(self, item: _Item) -> None:
-        if self.try_min(item):
-            item.reason = REASON_OFFERED
-        else:
-            item.reason = f"not drawing: {item.reason}"
-
-
-def _refused(item: _Item, name: str) -> str:
-    return f"does not fit ({name})" if item.plug else f"below min current ({name})"
-
-
-def _tiers(items: Sequence[_Item]) -> list[list[_Item]]:
-    """Ranked items grouped by mode urgency, most urgent first."""
-    tiers: list[list[_Item]] = []
-    for item in items:
-        if tiers and tiers[-1][0].mode.urgency == item.mode.urgency:
-            tiers[-1].append(item)
-        else:
-            tiers.append([item])
-    return tiers
 
 
 def _background(snapshot: Snapshot, site: Site) -> tuple[tuple[float, ...], bool]:
@@ -474,29 +99,6 @@ def _background(snapshot: Snapshot, site: Site) -> tuple[tuple[float, ...], bool
             True,
         )
     return worst_case_background(site), False
-
-
-def _rule(mode: Mode, levels: BatteryLevels | None, *, held: bool = False) -> str | None:
-    """How `mode` may use energy given the battery levels; None for `off`.
-
-    A held load (its time rules keep it at its min) takes its min from any source in its own
-    place in the ranking, so it never goes before a more urgent load's minimum.
-
-    The battery enters through the energy rows (its due charge below target, its discharge
-    potential at or above target), so only `excess` depends on the levels here: at or above
-    `full_soc` it behaves like solar_only.
-    """
-    if mode is Mode.OFF:
-        return None
-    if mode is Mode.CONTINUOUS:
-        return ANY
-    if mode is Mode.SOLAR_PRIORITY or held:
-        return GREEN_ABOVE_MIN
-    if mode is Mode.SOLAR_ONLY:
-        return GREEN
-    if levels is not None and levels.above_full:
-        return GREEN
-    return EXCESS
 
 
 def allocate(snapshot: Snapshot) -> Decision:
@@ -541,13 +143,13 @@ def allocate(snapshot: Snapshot) -> Decision:
         solar_phase_w=frame.solar_phase_w,
         green_phase_w=frame.green_phase_w,
     )
-    allocator = _Allocator(capacity)
+    allocator = Allocator(capacity)
 
     reasons: dict[str, str] = {}
-    items: list[_Item] = []
+    items: list[Item] = []
     for order, load in enumerate(snapshot.loads):
         mode = Mode(load.mode)
-        rule = _rule(mode, levels, held=load.held)
+        rule = energy_rule(mode, levels, held=load.held)
         if rule is None:
             reasons[load.id] = REASON_OFF
             continue
@@ -561,23 +163,23 @@ def allocate(snapshot: Snapshot) -> Decision:
         else:
             min_a, max_a = float(load.min_a), float(load.max_a)
         terms = load_terms(load, tree.path(load.circuit), rows, voltage_v)
-        items.append(_Item(load, mode, plug, rule, min_a, max_a, terms, order))
+        items.append(Item(load, mode, plug, rule, min_a, max_a, terms, order))
 
-    def sort_key(item: _Item) -> tuple[int, int, str]:
+    def sort_key(item: Item) -> tuple[int, int, str]:
         return (item.mode.urgency, item.load.priority, item.load.id)
 
     drawing = sorted((i for i in items if i.load.drawing), key=sort_key)
     idle = sorted((i for i in items if not i.load.drawing), key=sort_key)
-    tiers = _tiers(drawing)
+    tiers = by_tier(drawing)
 
-    def raise_all() -> dict[int, _Item]:
+    def raise_all() -> dict[int, Item]:
         """Step 2 over every tier in urgency order.
 
         When a `strict` tier gives capacity back (its blocker takes it from the loads that
         must now wait), the pass starts again from the most urgent tier, so that capacity
         goes to more urgent loads before the blocker.
         """
-        blockers: dict[int, _Item] = {}
+        blockers: dict[int, Item] = {}
         for _ in range(2 * len(drawing) + 2):
             mark = allocator.released
             blockers = {}
