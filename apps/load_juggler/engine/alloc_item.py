@@ -93,9 +93,7 @@ def by_tier(items: Sequence[Item]) -> list[list[Item]]:
     return tiers
 
 
-def energy_rule(
-    mode: Mode, levels: BatteryLevels | None, *, held: bool = False
-) -> EnergyRule | None:
+def energy_rule(mode: Mode, levels: BatteryLevels | None, *, held: bool) -> EnergyRule | None:
     """How `mode` may use energy given the battery levels; None for `off`.
 
     A held load (its time rules keep it at its min) takes its min from any source in its own
