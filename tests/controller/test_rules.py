@@ -298,25 +298,29 @@ def test_reaching_max_is_written_even_inside_the_deadband() -> None:
 def test_a_mode_switch_takes_effect_in_the_next_step() -> None:
     controller, engine = make(car(mode=Mode.CONTINUOUS), settings=FAST)
     assert controller.step(0.0, readings(car=LoadReading())).commands["car"].on is True
-    controller.set_mode("car", Mode.OFF)
-    off = controller.step(5.0, readings(car=LoadReading())).commands["car"]
+    off = controller.step(5.0, readings(car=LoadReading(mode=Mode.OFF))).commands["car"]
     assert (off.on, off.state, off.reason) == (False, LoadState.OFF, "mode off")
+    # The live mode is remembered: a reading without one keeps it.
+    still = controller.step(7.5, readings(car=LoadReading())).commands["car"]
+    assert (still.on, still.state, still.reason) == (False, LoadState.OFF, "mode off")
     result = controller.step(10.0, readings(car=LoadReading(mode=Mode.CONTINUOUS)))
     assert engine.last.loads[0].mode is Mode.CONTINUOUS
     assert result.commands["car"].current_a == 6.0  # a (re)start goes to min first
-    assert controller.mode_of("car") is Mode.CONTINUOUS
+    controller.step(15.0, readings(car=LoadReading()))
+    assert engine.last.loads[0].mode is Mode.CONTINUOUS
 
 
 def test_replace_and_remove_loads_keep_the_others_state() -> None:
     controller, _ = make(car(mode=Mode.CONTINUOUS))
     run(controller, 0.0, 20.0)  # ramped to 10 A
-    controller.replace_load(boiler())
+    controller.replace_plant(replace(controller.plant, loads=(car(mode=Mode.CONTINUOUS), boiler())))
     result = controller.step(25.0, readings(car=LoadReading(), boiler=LoadReading()))
     assert result.commands["car"].current_a == 11.0  # the ramp continues, no restart at min
     assert result.commands["boiler"].on is False
-    controller.replace_load(replace(car(mode=Mode.CONTINUOUS), max_a=11.0))
+    smaller = replace(car(mode=Mode.CONTINUOUS), max_a=11.0)
+    controller.replace_plant(replace(controller.plant, loads=(smaller, boiler())))
     assert controller.step(30.0, readings(car=LoadReading())).commands["car"].current_a == 11.0
-    controller.remove_load("boiler")
+    controller.replace_plant(replace(controller.plant, loads=(smaller,)))
     assert set(controller.step(35.0, readings(car=LoadReading())).commands) == {"car"}
 
 

@@ -28,7 +28,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .control_types import Overload
+from .control_types import Overload, Plant
+from .model import SITE_NODE, SITE_PHASES, Load, LoadKind
+from .plausible import rated_a
+from .timers import LoadMemory
+from .trust import in_force_a
 
 #: A node phase counts as overloaded above its limit by more than float noise.
 OVER_EPS_A = 1e-6
@@ -156,6 +160,44 @@ class GuardLoad:
                 drawn_a = min(before_a, self.draw_a[i])
             total_a += max(0.0, drawn_a - after_a)
         return total_a
+
+
+def node_limits_a(plant: Plant) -> dict[NodePhase, float]:
+    """Current limit of every node phase the guard watches: the site's and each circuit's."""
+    phases = SITE_PHASES[: plant.site.phases]
+    limits = {(SITE_NODE, p): plant.site.main_breaker_a for p in phases}
+    for circuit in plant.circuits:
+        if circuit.limit_a is not None:
+            for phase in phases:
+                limits[(circuit.id, phase)] = circuit.limit_a
+    return limits
+
+
+def guard_load(
+    now_s: float,
+    load: Load,
+    mem: LoadMemory,
+    drawing: bool,
+    nodes: frozenset[str],
+    target_a: float,
+    voltage_v: float,
+) -> GuardLoad:
+    """What the guard needs of `load`, from the controller's memory of it and its target."""
+    return GuardLoad(
+        id=load.id,
+        service_key=(0 if drawing else 1, mem.mode.urgency, load.priority, load.id),
+        nodes=nodes,
+        site_phases=load.site_phases,
+        in_force_a=in_force_a(
+            mem.written_a, mem.written_on, mem.ever_written, rated_a(load, voltage_v)
+        ),
+        target_a=target_a,
+        min_a=load.min_a,
+        plug=load.kind is LoadKind.PLUG,
+        drawing=drawing,
+        suspect=mem.obedience.suspect(now_s),
+        draw_a=mem.measured_a,
+    )
 
 
 def _floor_tenth(amps: float) -> float:
