@@ -9,12 +9,34 @@ writes, not the targets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from .control_types import Command, LoadState
 from .model import Load
 from .smoothing import finite_or_none
 from .targets import EPS_A, Target
 from .time_rules import running_state
 from .timers import LoadMemory
+
+
+def write_commands(
+    now_s: float,
+    loads: tuple[Load, ...],
+    memory: Mapping[str, LoadMemory],
+    targets: Mapping[str, Target],
+    not_obeying: Mapping[str, str],
+    deadband_a: float,
+) -> dict[str, Command]:
+    """Each load's command; a load not obeying says so whatever it was told."""
+    commands = {}
+    for load in loads:
+        command = write_command(now_s, load, memory[load.id], targets[load.id], deadband_a)
+        reason = not_obeying.get(load.id)
+        if reason is not None:
+            command = replace(command, state=LoadState.NOT_OBEYING, reason=reason)
+        commands[load.id] = command
+    return commands
 
 
 def write_command(

@@ -25,26 +25,22 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .allocate import allocate
-from .command_writer import safe_command, write_command
+from .command_writer import safe_command, write_commands
 from .control_types import (
-    Command,
     CycleResult,
-    LoadReading,
-    LoadState,
     Overload,
     Plant,
     Readings,
     SiteStatus,
 )
-from .guard import GUARD_HOLD_S, OverloadWatch, guard_load, node_limits_a, plan_cuts
+from .guard import OverloadWatch, guard_targets, node_limits_a, overload_line
 from .input_filter import CycleInputs, InputFilter
-from .model import SITE_NODE, BatteryLevels, Decision, Load, LoadKind, Mode, Snapshot
-from .plausible import rated_a
+from .model import BatteryLevels, Decision, Load, LoadKind, Mode, Snapshot
 from .smoothing import finite_or_none
-from .targets import EPS_A, Action, Target
-from .time_rules import in_min_off, plan_load, ramp_target
+from .stale_fallback import REASON_STALE, charging_loads, stale_targets
+from .targets import Action, Target
+from .time_rules import locked_in_min_off, plan_load, ramp_target
 from .timers import LoadMemory
-from .trust import in_force_a
 from .validate import validate
 
 AllocateFn = Callable[[Snapshot], Decision]
@@ -136,11 +132,18 @@ class Controller:
             inputs.frame.measured_a,
             self._plant.settings.grid_stale_timeout_s,
         )
-        warnings.extend(_overload_line(overload) for overload in began)
+        warnings.extend(overload_line(overload) for overload in began)
         targets, decision, snapshot = self._targets(now_s, dt_s, inputs, stale)
         acting = self._watch.acting(overloads, self._plant.settings.overload_grace_s)
         targets = self._guard(now_s, inputs, targets, acting)
-        commands = self._commands(now_s, inputs, targets)
+        commands = write_commands(
+            now_s,
+            inputs.loads,
+            self._memory,
+            targets,
+            inputs.not_obeying,
+            self._plant.settings.deadband_a,
+        )
         status = SiteStatus.OK
         if overloads:
             status = SiteStatus.OVERLOAD
@@ -182,25 +185,10 @@ class Controller:
             targets, decision = self._stale_targets(inputs)
             return targets, decision, inputs.snapshot
         targets, decision, snapshot = self._normal_targets(now_s, dt_s, inputs, first)
-        targets = self._hold_while_blind(inputs.loads, targets, inputs.frame.blind_nodes)
+        targets = self._inputs.hold_while_blind(inputs.loads, targets, inputs.frame.blind_nodes)
         # Published limits of resting loads give their rest, not the engine's "not connected".
         rest_reasons = {load_id: rest.reason for load_id, rest in inputs.rest.items()}
         return targets, _with_reasons(decision, rest_reasons), snapshot
-
-    def _commands(
-        self, now_s: float, inputs: CycleInputs, targets: dict[str, Target]
-    ) -> dict[str, Command]:
-        """Each load's command; a load not obeying says so whatever it was told."""
-        commands = {}
-        deadband_a = self._plant.settings.deadband_a
-        for load in inputs.loads:
-            mem = self._memory[load.id]
-            command = write_command(now_s, load, mem, targets[load.id], deadband_a)
-            reason = inputs.not_obeying.get(load.id)
-            if reason is not None:
-                command = replace(command, state=LoadState.NOT_OBEYING, reason=reason)
-            commands[load.id] = command
-        return commands
 
     # --------------------------------------------------------------------------- normal control
 
@@ -213,13 +201,7 @@ class Controller:
         # Its own plan (and reason) comes from the first run, everyone else's from a run that
         # leaves it out.
         loads, readings, settings = inputs.loads, inputs.readings, self._plant.settings
-        locked = {
-            ld.id
-            for ld in loads
-            if in_min_off(now_s, self._memory[ld.id], readings[ld.id], settings.min_off_s)
-            and (alloc := first.loads.get(ld.id)) is not None
-            and alloc.current_a > EPS_A
-        }
+        locked = locked_in_min_off(now_s, loads, readings, self._memory, first, settings.min_off_s)
         base, snapshot = first, inputs.snapshot
         if locked:
             snapshot = replace(
@@ -276,7 +258,7 @@ class Controller:
         priority, a car whose min no longer fits gets 0. Nothing starts while the grid is
         unknown, and timers are frozen apart from on/off times.
         """
-        charging = {ld.id for ld in inputs.loads if self._charging(ld, inputs.readings[ld.id])}
+        charging = charging_loads(inputs.loads, inputs.readings, self._memory)
         snapshot = inputs.snapshot
         held = replace(
             snapshot,
@@ -287,67 +269,9 @@ class Controller:
         )
         decision = self._allocate(held)
         # Loads switched off here are off because the grid is unknown, not by their mode.
-        stopped = {load_id: "grid stale" for load_id in decision.loads if load_id not in charging}
+        stopped = {load_id: REASON_STALE for load_id in decision.loads if load_id not in charging}
         decision = _with_reasons(decision, stopped)
-        targets = {}
-        for load in inputs.loads:
-            alloc = decision.loads.get(load.id)
-            target_a = 0.0
-            if (
-                load.id in charging
-                and alloc is not None
-                and alloc.on
-                and alloc.current_a >= load.min_a - EPS_A
-            ):
-                target_a = load.min_a
-            targets[load.id] = Target(target_a, target_a, LoadState.STALE_FALLBACK, "grid stale")
-        return targets, decision
-
-    def _charging(self, load: Load, reading: LoadReading | None) -> bool:
-        """A car that charges now under our command: the one kind of load held while stale."""
-        mem = self._memory[load.id]
-        return (
-            reading is not None
-            and reading.available
-            and bool(reading.connected)
-            and bool(reading.drawing)
-            and load.kind is LoadKind.EVSE
-            and mem.on
-            and mem.mode is not Mode.OFF
-        )
-
-    # ------------------------------------------------------------------ blind meter: no raises
-
-    def _hold_while_blind(
-        self, loads: tuple[Load, ...], targets: dict[str, Target], blind_nodes: frozenset[str]
-    ) -> dict[str, Target]:
-        """No load behind a blind meter (`SiteFrame.blind_nodes`) rises above its command.
-
-        A blind meter's background is held at least as high as its last valid sample repeated
-        (`SiteSensors._update_background`), so it leaves no more room in total. That is not
-        enough per load: the allocation is not monotone in the room (with less of it a plug no
-        longer fits and its share goes to a car, which then rises past what the clean repeat
-        gives it). Nothing measured says a raise is safe while the meter is blind, so none is
-        made: starts and ramps wait for the next valid sample; cuts still apply.
-        """
-        if not blind_nodes:
-            return targets
-        voltage_v = self._plant.site.voltage_v
-        targets = dict(targets)
-        for load in loads:
-            blind = blind_nodes.intersection(self._inputs.tree.path(load.circuit))
-            if not blind:
-                continue
-            mem = self._memory[load.id]
-            held_a = in_force_a(
-                mem.written_a, mem.written_on, mem.ever_written, rated_a(load, voltage_v)
-            )
-            if targets[load.id].target_a <= held_a + EPS_A:
-                continue
-            meters = ", ".join(sorted(_node_name(node) for node in blind))
-            reason = f"no raise while the {meters} meter has no valid sample"
-            targets[load.id] = targets[load.id].capped(held_a, reason)
-        return targets
+        return stale_targets(inputs.loads, charging, decision), decision
 
     # ------------------------------------------------------------------- measured-overload guard
 
@@ -355,32 +279,16 @@ class Controller:
         self, now_s: float, inputs: CycleInputs, targets: dict[str, Target], acting: list[Overload]
     ) -> dict[str, Target]:
         """Apply the guard's cuts (see `guard`) and the hold that follows an earlier cut."""
-        targets = dict(targets)
-        for load in inputs.loads:
-            mem = self._memory[load.id]
-            if mem.guard_until_s is None or now_s >= mem.guard_until_s:
-                mem.guard_until_s = None
-                continue
-            if targets[load.id].target_a > mem.guard_cap_a + EPS_A:
-                left_s = mem.guard_until_s - now_s
-                reason = f"held after a measured overload ({left_s:.0f} s left)"
-                targets[load.id] = targets[load.id].capped(mem.guard_cap_a, reason)
-        if not acting:
-            return targets
-        guard_loads = []
-        for load in inputs.loads:
-            reading = inputs.readings[load.id]
-            drawing = reading is not None and bool(reading.available) and bool(reading.drawing)
-            nodes = frozenset(self._inputs.tree.path(load.circuit))
-            mem, target_a = self._memory[load.id], targets[load.id].target_a
-            voltage_v = self._plant.site.voltage_v
-            guard_loads.append(guard_load(now_s, load, mem, drawing, nodes, target_a, voltage_v))
-        for load_id, (value_a, reason) in plan_cuts(acting, guard_loads).items():
-            mem = self._memory[load_id]
-            mem.guard_cap_a = value_a
-            mem.guard_until_s = now_s + GUARD_HOLD_S
-            targets[load_id] = replace(targets[load_id].capped(value_a, reason), pause=False)
-        return targets
+        return guard_targets(
+            now_s,
+            inputs.loads,
+            inputs.readings,
+            targets,
+            acting,
+            self._memory,
+            self._inputs.tree,
+            self._plant.site.voltage_v,
+        )
 
     # ------------------------------------------------------------------------------ safe state
 
@@ -413,19 +321,8 @@ def _with_reasons(decision: Decision, reasons: dict[str, str]) -> Decision:
     return replace(decision, loads=allocations)
 
 
-def _overload_line(overload: Overload) -> str:
-    return (
-        f"measured overload: {_node_name(overload.node)} phase {overload.phase} carries "
-        f"{overload.measured_a:.1f} A, limit {overload.limit_a:.1f} A"
-    )
-
-
 def _forced_to_min(load: Load) -> Load:
     """The load as the engine must see it to prove its minimum fits: continuous, max = min."""
     if load.kind is LoadKind.EVSE:
         return replace(load, mode=Mode.CONTINUOUS, max_a=max(load.min_a, 0.1))
     return replace(load, mode=Mode.CONTINUOUS)
-
-
-def _node_name(node: str) -> str:
-    return "site" if node == SITE_NODE else f"circuit '{node}'"

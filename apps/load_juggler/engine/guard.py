@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .control_types import Overload, Plant
+from .circuits import CircuitTree
+from .control_types import LoadReading, Overload, Plant
 from .model import SITE_NODE, SITE_PHASES, Load, LoadKind
 from .plausible import rated_a
+from .targets import EPS_A, Target
 from .timers import LoadMemory
 from .trust import in_force_a
 
@@ -247,3 +249,60 @@ def plan_cuts(
             new[ld.id] = cut_a
             reasons[ld.id] = reason
     return {load_id: (new[load_id], reason) for load_id, reason in reasons.items()}
+
+
+def node_name(node: str) -> str:
+    """A node as a log line names it: the site or a circuit by id."""
+    return "site" if node == SITE_NODE else f"circuit '{node}'"
+
+
+def overload_line(overload: Overload) -> str:
+    """The warning logged when a measured overload begins."""
+    return (
+        f"measured overload: {node_name(overload.node)} phase {overload.phase} carries "
+        f"{overload.measured_a:.1f} A, limit {overload.limit_a:.1f} A"
+    )
+
+
+def guard_targets(
+    now_s: float,
+    loads: tuple[Load, ...],
+    readings: Mapping[str, LoadReading | None],
+    targets: dict[str, Target],
+    acting: Sequence[Overload],
+    memory: Mapping[str, LoadMemory],
+    tree: CircuitTree,
+    voltage_v: float,
+) -> dict[str, Target]:
+    """The targets after the hold that follows an earlier cut and this cycle's cuts.
+
+    A load cut lately stays at or below its cut value until its hold ends (`GUARD_HOLD_S`);
+    the overloads `acting` now are cut by `plan_cuts`, and each cut starts a new hold.
+    """
+    targets = dict(targets)
+    for load in loads:
+        mem = memory[load.id]
+        if mem.guard_until_s is None or now_s >= mem.guard_until_s:
+            mem.guard_until_s = None
+            continue
+        if targets[load.id].target_a > mem.guard_cap_a + EPS_A:
+            left_s = mem.guard_until_s - now_s
+            reason = f"held after a measured overload ({left_s:.0f} s left)"
+            targets[load.id] = targets[load.id].capped(mem.guard_cap_a, reason)
+    if not acting:
+        return targets
+    guard_loads = []
+    for load in loads:
+        reading = readings[load.id]
+        drawing = reading is not None and bool(reading.available) and bool(reading.drawing)
+        nodes = frozenset(tree.path(load.circuit))
+        target_a = targets[load.id].target_a
+        guard_loads.append(
+            guard_load(now_s, load, memory[load.id], drawing, nodes, target_a, voltage_v)
+        )
+    for load_id, (value_a, reason) in plan_cuts(acting, guard_loads).items():
+        mem = memory[load_id]
+        mem.guard_cap_a = value_a
+        mem.guard_until_s = now_s + GUARD_HOLD_S
+        targets[load_id] = replace(targets[load_id].capped(value_a, reason), pause=False)
+    return targets

@@ -15,9 +15,11 @@ from dataclasses import dataclass, replace
 from .circuits import CircuitTree
 from .control_types import REST_STATES, LoadReading, LoadState, Plant, Readings, Rest
 from .draws import draw_by_node, measured_draw, unmetered_circuits
+from .guard import node_name
 from .model import SITE_NODE, SITE_PHASES, BatteryLevels, Load, LoadKind, Mode, Snapshot
 from .plausible import load_draw_max_a, rated_a
 from .sensors import SiteFrame, SiteSensors, WarnOnce
+from .targets import EPS_A, Target
 from .timers import LoadMemory
 from .trust import in_force_a, trusted_draw
 
@@ -112,6 +114,37 @@ class InputFilter:
         )
         return CycleInputs(loads, load_readings, not_obeying, rest, frame, snapshot)
 
+    def hold_while_blind(
+        self, loads: tuple[Load, ...], targets: dict[str, Target], blind_nodes: frozenset[str]
+    ) -> dict[str, Target]:
+        """No load behind a blind meter (`SiteFrame.blind_nodes`) rises above its command.
+
+        A blind meter's background is held at least as high as its last valid sample repeated
+        (`SiteSensors._update_background`), so it leaves no more room in total. That is not
+        enough per load: the allocation is not monotone in the room (with less of it a plug no
+        longer fits and its share goes to a car, which then rises past what the clean repeat
+        gives it). Nothing measured says a raise is safe while the meter is blind, so none is
+        made: starts and ramps wait for the next valid sample; cuts still apply.
+        """
+        if not blind_nodes:
+            return targets
+        voltage_v = self.plant.site.voltage_v
+        targets = dict(targets)
+        for load in loads:
+            blind = blind_nodes.intersection(self.tree.path(load.circuit))
+            if not blind:
+                continue
+            mem = self.memory[load.id]
+            held_a = in_force_a(
+                mem.written_a, mem.written_on, mem.ever_written, rated_a(load, voltage_v)
+            )
+            if targets[load.id].target_a <= held_a + EPS_A:
+                continue
+            meters = ", ".join(sorted(node_name(node) for node in blind))
+            reason = f"no raise while the {meters} meter has no valid sample"
+            targets[load.id] = targets[load.id].capped(held_a, reason)
+        return targets
+
     def _engine_load(
         self,
         now_s: float,
@@ -121,12 +154,7 @@ class InputFilter:
         rest: dict[str, Rest],
         warnings: list[str],
     ) -> Load:
-        """The load as the engine sees it this cycle: live mode, connection and trusted draw.
-
-        `draw_a` is what may be subtracted from the grid as the load's own (see `trust`): the
-        measured draw, at most the command in force plus `draw_tolerance_a`. A load not obeying
-        for long enough is recorded in `not_obeying` with its reason.
-        """
+        """The load as the engine sees it this cycle: live mode, connection and trusted draw."""
         mem = self.memory[cfg.id]
         if reading is not None and reading.mode is not None:
             # An unknown input_select option must not stop every load: keep the last mode.
@@ -136,6 +164,32 @@ class InputFilter:
         if reading is None or not reading.available:
             # No report from the load app: it gets nothing, and its draw stays in the background.
             return replace(cfg, mode=Mode.OFF, draw_a=None)
+        draw = self._own_draw(now_s, cfg, mem, reading, not_obeying, warnings)
+        resting = self._honoured_rest(cfg, reading, rest)
+        return replace(
+            cfg,
+            mode=mem.mode,
+            # A resting load gets nothing, like one not connected; its draw still counts as
+            # its own (up to what is in force, see `trust`).
+            connected=bool(reading.connected) and resting is None,
+            drawing=bool(reading.drawing),
+            draw_a=draw,
+        )
+
+    def _own_draw(
+        self,
+        now_s: float,
+        cfg: Load,
+        mem: LoadMemory,
+        reading: LoadReading,
+        not_obeying: dict[str, str],
+        warnings: list[str],
+    ) -> tuple[float, ...] | None:
+        """What may be subtracted from the grid as the load's own draw (see `trust`).
+
+        The measured draw, at most the command in force plus `draw_tolerance_a`. A load not
+        obeying for long enough is recorded in `not_obeying` with its reason.
+        """
         settings = self.plant.settings
         voltage_v = self.plant.site.voltage_v
         allowed_a = in_force_a(
@@ -160,20 +214,10 @@ class InputFilter:
                 f"load '{cfg.id}' does not obey its command: {reason}; "
                 "the excess counts as house load"
             )
-        draw = None
-        if measured is not None:
-            trusted_a = mem.obedience.trusted_allowance_a(allowed_a)
-            draw = trusted_draw(measured, trusted_a, settings.draw_tolerance_a)
-        resting = self._honoured_rest(cfg, reading, rest)
-        return replace(
-            cfg,
-            mode=mem.mode,
-            # A resting load gets nothing, like one not connected; its draw still counts as
-            # its own (up to what is in force, see `trust`).
-            connected=bool(reading.connected) and resting is None,
-            drawing=bool(reading.drawing),
-            draw_a=draw,
-        )
+        if measured is None:
+            return None
+        trusted_a = mem.obedience.trusted_allowance_a(allowed_a)
+        return trusted_draw(measured, trusted_a, settings.draw_tolerance_a)
 
     def _with_load_meters(
         self,

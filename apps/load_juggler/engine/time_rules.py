@@ -11,8 +11,10 @@ cut: a target is never above the engine's allocation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .control_types import ControlSettings, LoadReading, LoadState, Rest
-from .model import Load, LoadAllocation, LoadKind, Mode
+from .model import Decision, Load, LoadAllocation, LoadKind, Mode
 from .targets import EPS_A, Action, Plan, Target
 from .timers import LoadMemory
 
@@ -127,6 +129,24 @@ def _plan_running(
     ):
         return Plan(Action.HOLD, LoadState.HOLDING_MIN, "pause budget used: holding min")
     return Plan(Action.OFF, LoadState.PAUSED, engine_reason, pause=surplus_mode)
+
+
+def locked_in_min_off(
+    now_s: float,
+    loads: tuple[Load, ...],
+    readings: Mapping[str, LoadReading | None],
+    memory: Mapping[str, LoadMemory],
+    first: Decision,
+    min_off_s: float,
+) -> set[str]:
+    """Loads offered current by `first` that their min off time keeps off whatever they get."""
+    return {
+        ld.id
+        for ld in loads
+        if in_min_off(now_s, memory[ld.id], readings[ld.id], min_off_s)
+        and (alloc := first.loads.get(ld.id)) is not None
+        and alloc.current_a > EPS_A
+    }
 
 
 def in_min_off(
