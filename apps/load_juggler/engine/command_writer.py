@@ -106,11 +106,7 @@ def safe_command(now_s: float, load: Load, mem: LoadMemory | None, err: Exceptio
         mem.written_a = 0.0
         mem.written_on = False
         mem.ever_written = True
+    reason = f"engine error: {type(err).__name__}"
     return Command(
-        load_id=load.id,
-        current_a=0.0,
-        on=False,
-        write=True,
-        state=LoadState.ERROR,
-        reason=f"engine error: {type(err).__name__}",
+        load.id, current_a=0.0, on=False, write=True, state=LoadState.ERROR, reason=reason
     )

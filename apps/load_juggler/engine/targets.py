@@ -9,7 +9,7 @@ place lets every step say in its type what it may change.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import Enum, auto
 
 from .control_types import LoadState
 
@@ -21,26 +21,13 @@ class Action(Enum):
     """What the time rules want done with a load this cycle."""
 
     #: Take the engine's value (ramped on a raise).
-    FOLLOW = "follow"
+    FOLLOW = auto()
     #: Stay at the minimum if the limits allow it: a stop delayed by a timer or the budget.
-    HOLD = "hold"
+    HOLD = auto()
     #: Command 0.
-    OFF = "off"
+    OFF = auto()
     #: Leave the device as it is, nothing reserved (a satisfied switch).
-    KEEP = "keep"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the time rules want for one load before the ceiling and the ramp are applied.
-
-    `pause` marks a stop by us for lack of surplus: it counts against the pause budget.
-    """
-
-    action: Action
-    state: LoadState
-    reason: str
-    pause: bool = False
+    KEEP = auto()
 
 
 @dataclass(frozen=True)
@@ -62,3 +49,16 @@ class Target:
             state=self.state if cap_a > EPS_A else LoadState.PAUSED,
             reason=reason,
         )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the time rules want for one load before the ceiling and the ramp are applied.
+
+    `pause` marks a stop by us for lack of surplus: it counts against the pause budget.
+    """
+
+    action: Action
+    state: LoadState
+    reason: str
+    pause: bool = False
