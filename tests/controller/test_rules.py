@@ -324,6 +324,19 @@ def test_replace_and_remove_loads_keep_the_others_state() -> None:
     assert set(controller.step(35.0, readings(car=LoadReading())).commands) == {"car"}
 
 
+def test_a_reload_keeps_the_live_mode_unless_the_configured_mode_changed() -> None:
+    controller, engine = make(car(mode=Mode.CONTINUOUS), settings=FAST)
+    controller.step(0.0, readings(car=LoadReading(mode=Mode.OFF)))
+    same_mode = replace(car(mode=Mode.CONTINUOUS), max_a=15.0)
+    controller.replace_plant(replace(controller.plant, loads=(same_mode,)))
+    controller.step(5.0, readings(car=LoadReading()))
+    assert engine.last.loads[0].mode is Mode.OFF  # the live mode survives the reload
+    controller.replace_plant(replace(controller.plant, loads=(car(), boiler())))
+    controller.step(10.0, readings(car=LoadReading(), boiler=LoadReading()))
+    # A changed configured mode wins; a new load starts in its configured mode.
+    assert [ld.mode for ld in engine.last.loads] == [Mode.SOLAR_ONLY, Mode.EXCESS]
+
+
 def test_an_unavailable_or_silent_load_gets_nothing() -> None:
     controller, engine = make(car(mode=Mode.CONTINUOUS))
     missing = controller.step(0.0, readings()).commands["car"]

@@ -40,7 +40,7 @@ from .smoothing import finite_or_none
 from .stale_fallback import REASON_STALE, charging_loads, stale_targets
 from .targets import Action, Target
 from .time_rules import locked_in_min_off, plan_load, ramp_target
-from .timers import LoadMemory
+from .timers import LoadMemory, carried_memory
 from .validate import validate
 
 AllocateFn = Callable[[Snapshot], Decision]
@@ -91,18 +91,9 @@ class Controller:
         mode (from readings) survives the reload.
         """
         validate_plant(plant)
-        old_cfg = {ld.id: ld for ld in self._plant.loads}
-        memory: dict[str, LoadMemory] = {}
-        for load in plant.loads:
-            mem = self._memory.get(load.id)
-            if mem is None:
-                mem = LoadMemory(mode=load.mode)
-            elif old_cfg[load.id].mode != load.mode:
-                mem.mode = load.mode
-            memory[load.id] = mem
+        self._memory = carried_memory(self._memory, self._plant.loads, plant.loads)
         self._plant = plant
-        self._memory = memory
-        self._inputs.adopt(plant, memory)
+        self._inputs.adopt(plant, self._memory)
 
     # ------------------------------------------------------------------------------- the cycle
 
