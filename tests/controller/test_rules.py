@@ -180,6 +180,31 @@ def test_continuous_load_cut_by_a_limit_waits_min_off_before_restarting() -> Non
     assert controller.step(45.0, readings(car=LoadReading())).commands["car"].current_a == 6.0
 
 
+def test_a_load_in_its_min_off_time_is_left_out_of_the_allocation_of_the_others() -> None:
+    # Car a is cut at 5 s (room 3 A < its 6 A min). At 10 s the room is back and the engine
+    # offers a 16 A, but a's min off time (12 s) runs until 17 s: the engine is asked again
+    # with a off, so b's allocation does not leave room for a current a cannot take.
+    two = (car("a", mode=Mode.CONTINUOUS), car("b", mode=Mode.CONTINUOUS))
+    controller, engine = make(*two, settings=replace(FAST, min_off_s=12.0))
+    both = {"a": LoadReading(), "b": LoadReading()}
+    controller.step(0.0, readings(**both))
+    engine.room_a["a"] = 3.0
+    assert controller.step(5.0, readings(**both)).commands["a"].on is False
+    del engine.room_a["a"]
+    calls = len(engine.calls)
+    locked = controller.step(10.0, readings(**both))
+    assert len(engine.calls) == calls + 2
+    assert [ld.mode for ld in engine.last.loads] == [Mode.OFF, Mode.CONTINUOUS]
+    assert locked.decision.loads["a"].reason == "min off time"
+    a = locked.commands["a"]
+    assert (a.on, a.state, a.reason) == (False, LoadState.PAUSED, "min off time 5/12 s")
+    assert locked.commands["b"].current_a == 16.0
+    calls = len(engine.calls)
+    free = controller.step(20.0, readings(**both))  # 15 s off: a starts again at min
+    assert len(engine.calls) == calls + 1
+    assert (free.commands["a"].on, free.commands["a"].current_a) == (True, 6.0)
+
+
 # ----------------------------------------------------------------------------- pause budget
 
 
@@ -212,6 +237,7 @@ def test_pause_budget_is_per_session_and_resets_on_disconnect() -> None:
     run(controller, 0.0, 200.0, before=_cycle_surplus(engine, 5))
     gone = controller.step(205.0, readings(car=LoadReading(connected=False, drawing=False)))
     assert (gone.commands["car"].on, gone.commands["car"].state) == (False, LoadState.DISCONNECTED)
+    assert gone.commands["car"].reason == "not connected"
     engine.offer_a["car"] = 10.0
     assert controller.step(210.0, readings(car=LoadReading())).commands["car"].current_a == 6.0
     assert controller.step(215.0, readings(car=LoadReading())).commands["car"].current_a == 10.0
@@ -341,6 +367,7 @@ def test_an_unavailable_or_silent_load_gets_nothing() -> None:
     controller, engine = make(car(mode=Mode.CONTINUOUS))
     missing = controller.step(0.0, readings()).commands["car"]
     assert (missing.on, missing.state) == (False, LoadState.UNAVAILABLE)
+    assert missing.reason == "load unavailable"
     gone = controller.step(5.0, readings(car=LoadReading(available=False))).commands["car"]
     assert (gone.on, gone.state) == (False, LoadState.UNAVAILABLE)
     assert engine.last.loads[0].mode is Mode.OFF
