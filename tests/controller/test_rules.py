@@ -205,6 +205,21 @@ def test_a_load_in_its_min_off_time_is_left_out_of_the_allocation_of_the_others(
     assert (free.commands["a"].on, free.commands["a"].current_a) == (True, 6.0)
 
 
+def test_a_plug_held_by_its_stop_delay_pauses_when_the_breaker_has_no_room() -> None:
+    controller, engine = make(boiler(), settings=replace(FAST, stop_delay_s=60.0))
+    engine.offer_a["boiler"] = 10.0
+    on = controller.step(0.0, readings(boiler=LoadReading())).commands["boiler"]
+    assert (on.on, on.current_a) == (True, pytest.approx(2000.0 / 230.0))
+    engine.offer_a["boiler"] = 0.0
+    engine.room_a["boiler"] = 0.0  # its stop delay wants it held, but nothing fits
+    cut = controller.step(5.0, readings(boiler=LoadReading())).commands["boiler"]
+    assert (cut.on, cut.state, cut.reason) == (
+        False,
+        LoadState.PAUSED,
+        "below min current (site.A)",
+    )
+
+
 # ----------------------------------------------------------------------------- pause budget
 
 
@@ -332,6 +347,7 @@ def test_a_mode_switch_takes_effect_in_the_next_step() -> None:
     result = controller.step(10.0, readings(car=LoadReading(mode=Mode.CONTINUOUS)))
     assert engine.last.loads[0].mode is Mode.CONTINUOUS
     assert result.commands["car"].current_a == 6.0  # a (re)start goes to min first
+    assert result.commands["car"].reason == "start at min, ramping to 16.0 A"
     controller.step(15.0, readings(car=LoadReading()))
     assert engine.last.loads[0].mode is Mode.CONTINUOUS
 
