@@ -1,7 +1,7 @@
 """The controller's command writer: the write deadband and what a written command changes.
 
-A charger that is rewritten every cycle for a tenth of an ampere wears its flash and floods
-the OCPP link, so a new value is written only when it differs enough from what the device
+Chargers are not to be rewritten every cycle for a tenth of an ampere (DESIGN.md "Car
+friendliness"), so a new value is written only when it differs enough from what the device
 has, except where safety or accuracy asks for a write. What is written is what the device
 does, so the on/off bookkeeping of the time rules (on since, off since, pauses) follows the
 writes, not the targets.
