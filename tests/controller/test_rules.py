@@ -12,10 +12,11 @@ from load_juggler.engine.control_types import (
     CycleResult,
     LoadReading,
     LoadState,
+    Plant,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
-from load_juggler.engine.model import Mode
+from load_juggler.engine.model import Mode, Site
 
 from .scripted import FAST, ScriptedEngine, boiler, car, make, readings
 
@@ -377,6 +378,18 @@ def test_a_reload_keeps_the_live_mode_unless_the_configured_mode_changed() -> No
     controller.step(10.0, readings(car=LoadReading(), boiler=LoadReading()))
     # A changed configured mode wins; a new load starts in its configured mode.
     assert [ld.mode for ld in engine.last.loads] == [Mode.SOLAR_ONLY, Mode.EXCESS]
+
+
+def test_a_reload_that_changes_the_site_phases_starts_the_site_filters_over() -> None:
+    engine = ScriptedEngine()
+    one = Plant(site=Site(phases=1), circuits=(), loads=(car(mode=Mode.CONTINUOUS, phases=1),))
+    controller = Controller(one, allocate_fn=engine)
+    controller.step(0.0, readings((4.0,), car=LoadReading()))
+    controller.replace_plant(replace(one, site=Site(phases=3)))
+    result = controller.step(5.0, readings((1.0, 2.0, 3.0), car=LoadReading()))
+    assert result.status is SiteStatus.OK
+    # Filters for three phases from their first sample (the 4 A of phase A is forgotten).
+    assert engine.last.grid_a == (1.0, 2.0, 3.0)
 
 
 def test_an_unavailable_or_silent_load_gets_nothing() -> None:
