@@ -97,7 +97,8 @@ def test_a_cut_still_applies_while_the_grid_is_blind() -> None:
     plant = TinyPlant(phases=1, house_a=[5.0], devices={"car": Device(car)})
     for cycle in range(3):
         plant.apply(controller.step(cycle * STEP_S, plant.readings()).commands)
-    controller.set_mode("car", Mode.OFF)
-    result = controller.step(3 * STEP_S, replace(plant.readings(), grid_a=(None,)))
+    blind = plant.readings()
+    mode_off = {"car": replace(blind.loads["car"], mode=Mode.OFF)}
+    result = controller.step(3 * STEP_S, replace(blind, grid_a=(None,), loads=mode_off))
     command = result.commands["car"]
     assert (command.on, command.write, command.state) == (False, True, LoadState.OFF)

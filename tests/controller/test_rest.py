@@ -285,13 +285,12 @@ def test_a_switch_we_keep_off_is_not_resting_and_starts_when_there_is_room() -> 
 def test_mode_off_wins_over_a_satisfied_switch() -> None:
     # Mode off: the heater is switched off whatever its meter says.
     controller, now_s, car_a = _heater_and_car()
-    controller.set_mode("heater", Mode.OFF)
     result = _step(
         controller,
         now_s,
         (car_a,),
         {
-            "heater": LoadReading(draw_a=(0.0,), rest=SATISFIED),
+            "heater": LoadReading(draw_a=(0.0,), rest=SATISFIED, mode=Mode.OFF),
             "car": LoadReading(draw_a=(car_a,)),
         },
     )

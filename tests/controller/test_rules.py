@@ -12,10 +12,11 @@ from load_juggler.engine.control_types import (
     CycleResult,
     LoadReading,
     LoadState,
+    Plant,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
-from load_juggler.engine.model import Mode
+from load_juggler.engine.model import Mode, Site
 
 from .scripted import FAST, ScriptedEngine, boiler, car, make, readings
 
@@ -180,6 +181,46 @@ def test_continuous_load_cut_by_a_limit_waits_min_off_before_restarting() -> Non
     assert controller.step(45.0, readings(car=LoadReading())).commands["car"].current_a == 6.0
 
 
+def test_a_load_in_its_min_off_time_is_left_out_of_the_allocation_of_the_others() -> None:
+    # Car a is cut at 5 s (room 3 A < its 6 A min). At 10 s the room is back and the engine
+    # offers a 16 A, but a's min off time (12 s) runs until 17 s: the engine is asked again
+    # with a off, so b's allocation does not leave room for a current a cannot take.
+    two = (car("a", mode=Mode.CONTINUOUS), car("b", mode=Mode.CONTINUOUS))
+    controller, engine = make(*two, settings=replace(FAST, min_off_s=12.0))
+    both = {"a": LoadReading(), "b": LoadReading()}
+    controller.step(0.0, readings(**both))
+    engine.room_a["a"] = 3.0
+    assert controller.step(5.0, readings(**both)).commands["a"].on is False
+    del engine.room_a["a"]
+    calls = len(engine.calls)
+    locked = controller.step(10.0, readings(**both))
+    assert len(engine.calls) == calls + 2
+    assert [ld.mode for ld in engine.last.loads] == [Mode.OFF, Mode.CONTINUOUS]
+    assert locked.decision.loads["a"].reason == "min off time"
+    a = locked.commands["a"]
+    assert (a.on, a.state, a.reason) == (False, LoadState.PAUSED, "min off time 5/12 s")
+    assert locked.commands["b"].current_a == 16.0
+    calls = len(engine.calls)
+    free = controller.step(20.0, readings(**both))  # 15 s off: a starts again at min
+    assert len(engine.calls) == calls + 1
+    assert (free.commands["a"].on, free.commands["a"].current_a) == (True, 6.0)
+
+
+def test_a_plug_held_by_its_stop_delay_pauses_when_the_breaker_has_no_room() -> None:
+    controller, engine = make(boiler(), settings=replace(FAST, stop_delay_s=60.0))
+    engine.offer_a["boiler"] = 10.0
+    on = controller.step(0.0, readings(boiler=LoadReading())).commands["boiler"]
+    assert (on.on, on.current_a) == (True, pytest.approx(2000.0 / 230.0))
+    engine.offer_a["boiler"] = 0.0
+    engine.room_a["boiler"] = 0.0  # its stop delay wants it held, but nothing fits
+    cut = controller.step(5.0, readings(boiler=LoadReading())).commands["boiler"]
+    assert (cut.on, cut.state, cut.reason) == (
+        False,
+        LoadState.PAUSED,
+        "below min current (site.A)",
+    )
+
+
 # ----------------------------------------------------------------------------- pause budget
 
 
@@ -212,6 +253,7 @@ def test_pause_budget_is_per_session_and_resets_on_disconnect() -> None:
     run(controller, 0.0, 200.0, before=_cycle_surplus(engine, 5))
     gone = controller.step(205.0, readings(car=LoadReading(connected=False, drawing=False)))
     assert (gone.commands["car"].on, gone.commands["car"].state) == (False, LoadState.DISCONNECTED)
+    assert gone.commands["car"].reason == "not connected"
     engine.offer_a["car"] = 10.0
     assert controller.step(210.0, readings(car=LoadReading())).commands["car"].current_a == 6.0
     assert controller.step(215.0, readings(car=LoadReading())).commands["car"].current_a == 10.0
@@ -298,32 +340,63 @@ def test_reaching_max_is_written_even_inside_the_deadband() -> None:
 def test_a_mode_switch_takes_effect_in_the_next_step() -> None:
     controller, engine = make(car(mode=Mode.CONTINUOUS), settings=FAST)
     assert controller.step(0.0, readings(car=LoadReading())).commands["car"].on is True
-    controller.set_mode("car", Mode.OFF)
-    off = controller.step(5.0, readings(car=LoadReading())).commands["car"]
+    off = controller.step(5.0, readings(car=LoadReading(mode=Mode.OFF))).commands["car"]
     assert (off.on, off.state, off.reason) == (False, LoadState.OFF, "mode off")
+    # The live mode is remembered: a reading without one keeps it.
+    still = controller.step(7.5, readings(car=LoadReading())).commands["car"]
+    assert (still.on, still.state, still.reason) == (False, LoadState.OFF, "mode off")
     result = controller.step(10.0, readings(car=LoadReading(mode=Mode.CONTINUOUS)))
     assert engine.last.loads[0].mode is Mode.CONTINUOUS
     assert result.commands["car"].current_a == 6.0  # a (re)start goes to min first
-    assert controller.mode_of("car") is Mode.CONTINUOUS
+    assert result.commands["car"].reason == "start at min, ramping to 16.0 A"
+    controller.step(15.0, readings(car=LoadReading()))
+    assert engine.last.loads[0].mode is Mode.CONTINUOUS
 
 
 def test_replace_and_remove_loads_keep_the_others_state() -> None:
     controller, _ = make(car(mode=Mode.CONTINUOUS))
     run(controller, 0.0, 20.0)  # ramped to 10 A
-    controller.replace_load(boiler())
+    controller.replace_plant(replace(controller.plant, loads=(car(mode=Mode.CONTINUOUS), boiler())))
     result = controller.step(25.0, readings(car=LoadReading(), boiler=LoadReading()))
     assert result.commands["car"].current_a == 11.0  # the ramp continues, no restart at min
     assert result.commands["boiler"].on is False
-    controller.replace_load(replace(car(mode=Mode.CONTINUOUS), max_a=11.0))
+    smaller = replace(car(mode=Mode.CONTINUOUS), max_a=11.0)
+    controller.replace_plant(replace(controller.plant, loads=(smaller, boiler())))
     assert controller.step(30.0, readings(car=LoadReading())).commands["car"].current_a == 11.0
-    controller.remove_load("boiler")
+    controller.replace_plant(replace(controller.plant, loads=(smaller,)))
     assert set(controller.step(35.0, readings(car=LoadReading())).commands) == {"car"}
+
+
+def test_a_reload_keeps_the_live_mode_unless_the_configured_mode_changed() -> None:
+    controller, engine = make(car(mode=Mode.CONTINUOUS), settings=FAST)
+    controller.step(0.0, readings(car=LoadReading(mode=Mode.OFF)))
+    same_mode = replace(car(mode=Mode.CONTINUOUS), max_a=15.0)
+    controller.replace_plant(replace(controller.plant, loads=(same_mode,)))
+    controller.step(5.0, readings(car=LoadReading()))
+    assert engine.last.loads[0].mode is Mode.OFF  # the live mode survives the reload
+    controller.replace_plant(replace(controller.plant, loads=(car(), boiler())))
+    controller.step(10.0, readings(car=LoadReading(), boiler=LoadReading()))
+    # A changed configured mode wins; a new load starts in its configured mode.
+    assert [ld.mode for ld in engine.last.loads] == [Mode.SOLAR_ONLY, Mode.EXCESS]
+
+
+def test_a_reload_that_changes_the_site_phases_starts_the_site_filters_over() -> None:
+    engine = ScriptedEngine()
+    one = Plant(site=Site(phases=1), circuits=(), loads=(car(mode=Mode.CONTINUOUS, phases=1),))
+    controller = Controller(one, allocate_fn=engine)
+    controller.step(0.0, readings((4.0,), car=LoadReading()))
+    controller.replace_plant(replace(one, site=Site(phases=3)))
+    result = controller.step(5.0, readings((1.0, 2.0, 3.0), car=LoadReading()))
+    assert result.status is SiteStatus.OK
+    # Filters for three phases from their first sample (the 4 A of phase A is forgotten).
+    assert engine.last.grid_a == (1.0, 2.0, 3.0)
 
 
 def test_an_unavailable_or_silent_load_gets_nothing() -> None:
     controller, engine = make(car(mode=Mode.CONTINUOUS))
     missing = controller.step(0.0, readings()).commands["car"]
     assert (missing.on, missing.state) == (False, LoadState.UNAVAILABLE)
+    assert missing.reason == "load unavailable"
     gone = controller.step(5.0, readings(car=LoadReading(available=False))).commands["car"]
     assert (gone.on, gone.state) == (False, LoadState.UNAVAILABLE)
     assert engine.last.loads[0].mode is Mode.OFF

@@ -145,6 +145,7 @@ def test_an_engine_exception_commands_everything_to_0_and_never_raises() -> None
             True,
             LoadState.ERROR,
         )
+        assert command.reason == "engine error: RuntimeError"
     assert controller.step(35.0, readings(**BOTH)).messages == ()
     engine.fail = False
     recovered = controller.step(40.0, readings(**BOTH))
@@ -152,6 +153,8 @@ def test_an_engine_exception_commands_everything_to_0_and_never_raises() -> None
     assert recovered.messages == ("engine recovered: normal control resumed",)
     # We stopped the car, so its min off time applies before it restarts, at min.
     assert recovered.commands["car"].reason == "min off time 10/180 s"
+    # The safe state wrote 0 and the car still waits at 0: nothing to write again.
+    assert (recovered.commands["car"].on, recovered.commands["car"].write) == (False, False)
     assert controller.step(205.0, readings(**BOTH)).commands["car"].on is False
     assert controller.step(210.0, readings(**BOTH)).commands["car"].current_a == 6.0
 

@@ -26,9 +26,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .control_types import Overload
+from .circuits import CircuitTree
+from .control_types import LoadReading, Overload, Plant
+from .model import SITE_NODE, SITE_PHASES, Load, LoadKind
+from .plausible import rated_a
+from .targets import EPS_A, Target
+from .timers import LoadMemory
+from .trust import in_force_a
 
 #: A node phase counts as overloaded above its limit by more than float noise.
 OVER_EPS_A = 1e-6
@@ -158,6 +164,44 @@ class GuardLoad:
         return total_a
 
 
+def node_limits_a(plant: Plant) -> dict[NodePhase, float]:
+    """Current limit of every node phase the guard watches: the site's and each circuit's."""
+    phases = SITE_PHASES[: plant.site.phases]
+    limits = {(SITE_NODE, p): plant.site.main_breaker_a for p in phases}
+    for circuit in plant.circuits:
+        if circuit.limit_a is not None:
+            for phase in phases:
+                limits[(circuit.id, phase)] = circuit.limit_a
+    return limits
+
+
+def guard_load(
+    now_s: float,
+    load: Load,
+    mem: LoadMemory,
+    drawing: bool,
+    nodes: frozenset[str],
+    target_a: float,
+    voltage_v: float,
+) -> GuardLoad:
+    """What the guard needs of `load`, from the controller's memory of it and its target."""
+    return GuardLoad(
+        id=load.id,
+        service_key=(0 if drawing else 1, mem.mode.urgency, load.priority, load.id),
+        nodes=nodes,
+        site_phases=load.site_phases,
+        in_force_a=in_force_a(
+            mem.written_a, mem.written_on, mem.ever_written, rated_a(load, voltage_v)
+        ),
+        target_a=target_a,
+        min_a=load.min_a,
+        plug=load.kind is LoadKind.PLUG,
+        drawing=drawing,
+        suspect=mem.obedience.suspect(now_s),
+        draw_a=mem.measured_a,
+    )
+
+
 def _floor_tenth(amps: float) -> float:
     return math.floor(amps * 10.0 + 1e-9) / 10.0
 
@@ -205,3 +249,60 @@ def plan_cuts(
             new[ld.id] = cut_a
             reasons[ld.id] = reason
     return {load_id: (new[load_id], reason) for load_id, reason in reasons.items()}
+
+
+def node_name(node: str) -> str:
+    """A node as a log line names it: the site or a circuit by id."""
+    return "site" if node == SITE_NODE else f"circuit '{node}'"
+
+
+def overload_line(overload: Overload) -> str:
+    """The warning logged when a measured overload begins."""
+    return (
+        f"measured overload: {node_name(overload.node)} phase {overload.phase} carries "
+        f"{overload.measured_a:.1f} A, limit {overload.limit_a:.1f} A"
+    )
+
+
+def guard_targets(
+    now_s: float,
+    loads: tuple[Load, ...],
+    readings: Mapping[str, LoadReading | None],
+    targets: dict[str, Target],
+    acting: Sequence[Overload],
+    memory: Mapping[str, LoadMemory],
+    tree: CircuitTree,
+    voltage_v: float,
+) -> dict[str, Target]:
+    """The targets after the hold that follows an earlier cut and this cycle's cuts.
+
+    A load cut lately stays at or below its cut value until its hold ends (`GUARD_HOLD_S`);
+    the overloads `acting` now are cut by `plan_cuts`, and each cut starts a new hold.
+    """
+    targets = dict(targets)
+    for load in loads:
+        mem = memory[load.id]
+        if mem.guard_until_s is None or now_s >= mem.guard_until_s:
+            mem.guard_until_s = None
+            continue
+        if targets[load.id].target_a > mem.guard_cap_a + EPS_A:
+            left_s = mem.guard_until_s - now_s
+            reason = f"held after a measured overload ({left_s:.0f} s left)"
+            targets[load.id] = targets[load.id].capped(mem.guard_cap_a, reason)
+    if not acting:
+        return targets
+    guard_loads = []
+    for load in loads:
+        reading = readings[load.id]
+        drawing = reading is not None and bool(reading.available) and bool(reading.drawing)
+        nodes = frozenset(tree.path(load.circuit))
+        target_a = targets[load.id].target_a
+        guard_loads.append(
+            guard_load(now_s, load, memory[load.id], drawing, nodes, target_a, voltage_v)
+        )
+    for load_id, (value_a, reason) in plan_cuts(acting, guard_loads).items():
+        mem = memory[load_id]
+        mem.guard_cap_a = value_a
+        mem.guard_until_s = now_s + GUARD_HOLD_S
+        targets[load_id] = replace(targets[load_id].capped(value_a, reason), pause=False)
+    return targets

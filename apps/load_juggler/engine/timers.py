@@ -8,9 +8,10 @@ All times are seconds on the caller's clock (`now_s`); nothing here reads a wall
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .model import Mode
+from .model import Load, Mode
 from .trust import Obedience
 
 
@@ -120,3 +121,23 @@ class LoadMemory:
         self.off_since_s = None
         self.start.reset()
         self.stop.reset()
+
+
+def carried_memory(
+    memory: Mapping[str, LoadMemory], old_loads: Sequence[Load], new_loads: Sequence[Load]
+) -> dict[str, LoadMemory]:
+    """The memory a reload keeps: a load that keeps its id keeps its timers and live mode.
+
+    A load whose configured mode changed takes the new configured mode; a new load starts
+    fresh in its configured mode; a removed load's memory is dropped.
+    """
+    old_cfg = {ld.id: ld for ld in old_loads}
+    carried: dict[str, LoadMemory] = {}
+    for load in new_loads:
+        mem = memory.get(load.id)
+        if mem is None:
+            mem = LoadMemory(mode=load.mode)
+        elif old_cfg[load.id].mode != load.mode:
+            mem.mode = load.mode
+        carried[load.id] = mem
+    return carried
