@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .alloc_item import Item, by_tier, energy_rule, floor_to_resolution
+from .alloc_item import EPS, Item, by_tier, energy_rule, floor_to_resolution
 from .allocator import Allocator
 from .battery import battery_levels
 from .circuits import (
@@ -223,7 +223,12 @@ def allocate(snapshot: Snapshot) -> Decision:
         # `optimized` decided who runs with the tier filled to max in order; a load skipped
         # then may fit in what the earlier loads of its tier did not keep in the end.
         for item in drawing:
-            if not item.running and not item.frozen and allocator.try_min(item):
+            if (
+                not item.running
+                and not item.frozen
+                and allocator.ceiling(item)[0] + EPS >= item.min_a  # else keep its reason
+                and allocator.try_min(item)
+            ):
                 allocator.raise_to_ceiling(item)
 
     for item in idle:
