@@ -292,19 +292,34 @@ def test_the_other_unit_is_dropped_when_it_does_not_help(
     assert len(logs(hass_mocks, "ignores our profile", "WARNING")) == 1
 
 
-def test_an_offered_reading_from_before_the_limit_is_not_judged(
+def test_an_offered_reading_from_before_the_limit_is_not_judged_at_once(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
-    """MeterValues come every minute: a 16 A offer HA updated before the cut says nothing."""
+    """MeterValues come every minute: a 16 A offer HA updated before the cut (12:00:15) is
+    judged only 30 + 60 s after it; a reading updated since, at 30 s."""
     cut_to_10_a(ad, given_that, time_travel)
     set_charger(given_that, "cp1", "Charging", (10.0, 10.0, 10.0), transaction_id="7")
     before_cut = START + datetime.timedelta(seconds=12)
     offered(given_that, 16.0, before_cut)
-    time_travel.fast_forward(45).seconds()
+    time_travel.fast_forward(45).seconds()  # 12:01:00, 45 s after the cut
     assert logs(hass_mocks, "ignores our profile") == []
     offered(given_that, 16.0, START + datetime.timedelta(seconds=61))  # a new meter value
     time_travel.fast_forward(5).seconds()
     assert len(logs(hass_mocks, "ignores our profile", "WARNING")) == 1
+
+
+def test_an_offer_that_never_changes_is_judged_a_meter_interval_later(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """HA keeps `last_updated` while a value stays the same: a charger that goes on offering
+    16 A never shows a newer reading, and is judged 30 + 60 s after the cut."""
+    cut_to_10_a(ad, given_that, time_travel)
+    set_charger(given_that, "cp1", "Charging", (10.0, 10.0, 10.0), transaction_id="7")
+    offered(given_that, 16.0, START)
+    time_travel.fast_forward(85).seconds()  # 12:01:40, 85 s after the cut
+    assert logs(hass_mocks, "ignores our profile") == []
+    time_travel.fast_forward(5).seconds()  # 90 s
+    assert len(logs(hass_mocks, "offers 16 A 90 s after we sent 10 A", "WARNING")) == 1
 
 
 def test_a_draw_above_the_limit_is_reported_but_changes_no_unit(

@@ -136,6 +136,7 @@ def load_juggler(ha: HomeAssistant) -> Iterator[AppDaemon]:
 @pytest.fixture
 def site(ha_client: HAClient, load_juggler: AppDaemon) -> HAClient:
     ha_client.call("fake_ocpp", "set_integration", accepts_devid=True)
+    ha_client.call("fake_ocpp", "set_charger", devid="charger", ignores_profiles=False)
     set_baseline(ha_client)
     wait_steady_site(ha_client)
     return ha_client
@@ -229,3 +230,33 @@ def test_a_paused_car_is_not_counted_by_its_stale_lines(site: HAClient) -> None:
             MAIN_BREAKER_A
         ), charger_debug(site)
         time.sleep(0.5)
+
+
+def profile_check(client: HAClient) -> str:
+    state = client.state("sensor.load_juggler_evse_state") or {}
+    return str(state.get("attributes", {}).get("profile_check"))
+
+
+@pytest.mark.timeout(180, func_only=True)
+def test_a_charger_that_ignores_our_profile_is_reported(
+    site: HAClient, load_juggler: AppDaemon
+) -> None:
+    """The charger accepts every profile and offers its own 32 A: reported once `verify_s`
+    (6 s) after its offer changed, the other unit tried once and dropped, and the report ends
+    once it follows again."""
+    site.call("fake_ocpp", "set_charger", devid="charger", ignores_profiles=True)
+    wait_for(lambda: offered(site) == 32.0, 5, "the charger's own 32 A")
+    load_juggler.wait_log("charger ignores our profile: charger 'charger' offers 32 A", 15)
+    wait_for(
+        lambda: profile_check(site).startswith("charger ignores our profile"),
+        15,
+        "profile_check to say so",
+        describe=lambda: profile_check(site),
+    )
+    load_juggler.wait_log("trying charging rate unit W once", 5)
+    # The offer stays 32 A, so HA's last_updated stays from before the W limit: judged a meter
+    # interval (60 s) after verify_s.
+    load_juggler.wait_log("the other unit did not help; charging rate unit A again", 85)
+    site.call("fake_ocpp", "set_charger", devid="charger", ignores_profiles=False)
+    wait_for(lambda: profile_check(site) == "ok", 20, "profile_check ok once it follows")
+    load_juggler.wait_log("follows our profile again", 5)

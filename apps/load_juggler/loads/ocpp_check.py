@@ -21,6 +21,10 @@ from .ocpp_profiles import ProfileWriter
 #: Offered current or draw up to this much above the limit still counts as following it
 #: (rounding, a W limit converted to A, meter resolution).
 FOLLOW_TOLERANCE_A = 1.0
+#: The integration's default MeterValues interval: a reading HA last updated before our limit
+#: is judged only this long after `verify_s` (HA keeps `last_updated` while the value stays the
+#: same, so a charger that goes on offering the same 32 A never shows a newer one).
+METER_INTERVAL_S = 60.0
 #: `profile_check` while the charger offers or draws more than our limit after `verify_s`.
 IGNORES_PROFILE = "charger ignores our profile"
 
@@ -59,8 +63,9 @@ class ObeyCheck:
     def check(self, now_s: float, seen: Observed) -> None:
         """One look: follows (ends an episode), not yet due, or ignores our profile.
 
-        A reading HA updated before the limit was sent says nothing about it (MeterValues come
-        every minute or so): only the offered current (else the draw) updated since counts.
+        A reading HA updated before the limit was sent may just be late (MeterValues come every
+        minute or so): it is judged only METER_INTERVAL_S after `verify_s`, one updated since at
+        `verify_s`.
         """
         limit_a, since_s = self._profiles.in_force
         if limit_a is None or not seen.in_session:
@@ -71,13 +76,12 @@ class ObeyCheck:
             shown, at_s, what = seen.draw_max_a, seen.draw_at_s, "draws"
         else:
             return
-        if at_s is not None and at_s < since_s:
-            return  # a reading from before our limit
         if shown <= limit_a + FOLLOW_TOLERANCE_A:
             self._follows()
             return
         waited_s = now_s - since_s
-        if waited_s < self._ocpp.verify_s:
+        late = at_s is not None and at_s < since_s  # a reading from before our limit
+        if waited_s < self._ocpp.verify_s + (METER_INTERVAL_S if late else 0.0):
             return
         self._ignores(
             f"{IGNORES_PROFILE}: charger '{self._ocpp.charger}' {what} {shown:g} A "

@@ -103,6 +103,9 @@ SET_CAR_SCHEMA = vol.Schema(
         vol.Optional("max_a"): vol.Coerce(float),
     }
 )
+SET_CHARGER_SCHEMA = vol.Schema(
+    {vol.Optional("devid"): cv.string, vol.Required("ignores_profiles"): cv.boolean}
+)
 
 SERVICE_DESCRIPTIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("ocpp", "set_charge_rate"): {
@@ -129,6 +132,11 @@ SERVICE_DESCRIPTIONS: dict[tuple[str, str], dict[str, Any]] = {
     (DOMAIN, "set_integration"): {
         "name": "Set integration",
         "description": "accepts_devid: false makes set_charge_rate refuse devid (before 0.8.0).",
+        "fields": {},
+    },
+    (DOMAIN, "set_charger"): {
+        "name": "Set charger",
+        "description": "ignores_profiles: true makes the charger offer its default regardless.",
         "fields": {},
     },
     (DOMAIN, "reset"): {
@@ -188,6 +196,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         register_set_charge_rate(call.data["accepts_devid"])
         plant.update()
 
+    async def set_charger(call: ServiceCall) -> None:
+        plant.charger_for(call.data.get("devid")).ignores_profiles = call.data["ignores_profiles"]
+        plant.update()
+
     async def reset(call: ServiceCall) -> None:
         plant.reset()
         register_set_charge_rate(True)
@@ -199,6 +211,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     )
     hass.services.async_register(DOMAIN, "set_car", set_car, schema=SET_CAR_SCHEMA)
     hass.services.async_register(DOMAIN, "reset", reset, schema=vol.Schema({}))
+    hass.services.async_register(DOMAIN, "set_charger", set_charger, schema=SET_CHARGER_SCHEMA)
     hass.services.async_register(
         DOMAIN, "set_integration", set_integration, schema=SET_INTEGRATION_SCHEMA
     )

@@ -54,6 +54,8 @@ class ChargerSim:
     #: The per-line currents last reported above 0: the integration keeps them as attributes
     #: when the state drops to 0 (StopTransaction, SuspendedEV/EVSE).
     lines_a: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    #: Accepts every profile and goes on offering its own default (as some chargers do).
+    ignores_profiles: bool = False
     initial: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -136,12 +138,15 @@ class ChargerSim:
         self.car_max_a = self.initial["car_max_a"]
         self.calls = self.rejected = 0
         self.last_call = self.last_error = None
+        self.ignores_profiles = False
 
     def step(self, now: datetime) -> None:
         """The car takes min(offer, its max) on its phases, nothing below its minimum."""
         limit, self.limit_source = self.store.limit_a(
             now, self.voltage, self.default_limit_a, transaction=self.in_transaction
         )
+        if self.ignores_profiles:
+            limit, self.limit_source = self.default_limit_a, "default (ignores profiles)"
         self.offered_a = round(max(0.0, min(limit, self.max_current_a)), 2)
         per_phase = 0.0
         if self.car_connected and self.offered_a >= self.car_min_a:

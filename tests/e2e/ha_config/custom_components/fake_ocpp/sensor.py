@@ -120,6 +120,7 @@ def charger_sensors(charger: ChargerSim, plant: Plant) -> list[PlantSensor]:
                 "transaction_id": charger.transaction_id,
                 "in_transaction": charger.in_transaction,
                 "accepts_devid": plant.accepts_devid,
+                "ignores_profiles": charger.ignores_profiles,
                 "profiles": charger.profiles_summary(dt_util.utcnow()),
             },
         ),
