@@ -54,10 +54,10 @@ def set_charger(
     offered: float | None = None,
     transaction_id: str = "unknown",
 ) -> None:
-    avg = [c for c in currents if c] or [0.0]
     given_that.state_of(f"sensor.{cpid}_status_connector").is_set_to(status)
+    # As the integration publishes it: the state is the sum of the lines.
     given_that.state_of(f"sensor.{cpid}_current_import").is_set_to(
-        str(sum(avg) / len(avg)),
+        str(sum(currents)),
         {"L1": currents[0], "L2": currents[1], "L3": currents[2], "unit_of_measurement": "A"},
     )
     kw = power_kw if power_kw is not None else sum(currents) * 230 / 1000

@@ -694,10 +694,11 @@ def test_stale_transaction_id_after_stop_transaction_is_not_used(
     set_charger(given_that, "cp1", "Preparing", transaction_id="41")
     time_travel.fast_forward(30).seconds()  # Preparing with the old id: still TxDefault
     assert all(p == ("TxDefaultProfile", None) for p in purposes_since(n))
-    # StartTransaction: a new id, while still Preparing, then Charging.
+    # StartTransaction: a new id while still Preparing: no TxProfile before a session status.
+    n = len(limit_calls(hass_mocks))
     set_charger(given_that, "cp1", "Preparing", transaction_id="42")
     time_travel.fast_forward(5).seconds()
-    assert limit_calls(hass_mocks)[-1]["custom_profile"]["transactionId"] == 42
+    assert all(p == ("TxDefaultProfile", None) for p in purposes_since(n))
     set_charger(given_that, "cp1", "Charging", (6.0, 6.0, 6.0), transaction_id="42")
     time_travel.fast_forward(5).seconds()
     assert limit_calls(hass_mocks)[-1]["custom_profile"]["transactionId"] == 42
@@ -829,24 +830,92 @@ def test_charger_entity_with_a_wrong_unit_is_refused_once(
 
 
 @pytest.mark.parametrize(
-    ("power_kw", "draw_a"),
+    ("state", "offered", "draw_a"),
     [
-        ("3.45", (15.0, 0.0, 0.0)),  # 3450 W / (230 V x 15 A) = 1 line: a one-phase car on L1
-        ("6.9", (15.0, 15.0, 0.0)),  # 2 lines: a two-phase on-board charger
-        ("10.35", (15.0, 15.0, 15.0)),  # 3 lines
-        ("unavailable", (15.0, 0.0, 0.0)),  # no power: L1 only, never three lines of 15 A
+        # The state is the sum of the lines; each line carries at least what the other two
+        # (at most max_a 16 A each) cannot: 48 - 2 x 16 = 16 A.
+        ("48", None, (16.0, 16.0, 16.0)),
+        ("45", None, (13.0, 13.0, 13.0)),  # 45 - 32: a 3 x 15 A car counts 13 A a line
+        ("15", None, (0.0, 0.0, 0.0)),  # may be a one-phase car: no line is sure to carry any
+        # The charger offers 20 A: a line may carry 20 A, 48 - 2 x 20 = 8 A.
+        ("48", "20", (8.0, 8.0, 8.0)),
     ],
 )
-def test_a_charger_without_line_currents_counts_its_state_on_the_lines_power_shows(
-    ad: Any, given_that: Any, time_travel: Any, power_kw: str, draw_a: tuple[float, ...]
+def test_a_charger_without_line_currents_counts_the_least_each_line_carries(
+    ad: Any,
+    given_that: Any,
+    time_travel: Any,
+    state: str,
+    offered: str | None,
+    draw_a: tuple[float, ...],
 ) -> None:
     cp = car_at_max_behind_breaker(ad, given_that, time_travel)
-    given_that.state_of("sensor.cp1_current_import").is_set_to("15", {"unit_of_measurement": "A"})
-    given_that.state_of("sensor.cp1_power_active_import").is_set_to(
-        power_kw, {"unit_of_measurement": "kW"}
-    )
+    given_that.state_of("sensor.cp1_current_import").is_set_to(state, {"unit_of_measurement": "A"})
+    if offered is not None:
+        given_that.state_of("sensor.cp1_current_offered").is_set_to(offered)
     ctx = CycleContext(now_s=START.timestamp() + 20, now_utc=START, voltage_v=230.0)
     assert cp.reading(ctx).draw_a == draw_a
+
+
+def test_a_one_phase_charger_reads_its_state_as_the_line(
+    ad: Any, given_that: Any, time_travel: Any
+) -> None:
+    given_that.time_is(START)
+    set_grid(given_that, 10, 10, 10)
+    set_solar(given_that, 0)
+    set_charger(given_that, "cp1", "Charging", transaction_id="7")
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    cp = ad(OcppCharger, "evse1", hub="lj_hub", charger="cp1", phases=1)
+    given_that.state_of("sensor.cp1_current_import").is_set_to("12.5", {"unit_of_measurement": "A"})
+    assert cp.reading(_ctx(START.timestamp() + 5)).draw_a == (12.5,)
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        # After StopTransaction / in SuspendedEV(SE) the integration zeroes the state and keeps
+        # the last L1/L2/L3 attributes: an unplugged car must not count 12.5 A.
+        ("Charging", "0"),
+        ("Charging", "0.0"),
+        ("SuspendedEV", "0"),
+        ("SuspendedEVSE", "0"),
+        # Whatever the state, no current flows in these statuses: stale attributes.
+        ("Available", "37.5"),
+        ("Finishing", "37.5"),
+        ("Preparing", "37.5"),
+    ],
+)
+def test_stale_line_attributes_count_0_a_unless_current_flows(
+    ad: Any, given_that: Any, time_travel: Any, status: str, state: str
+) -> None:
+    cp = car_at_max_behind_breaker(ad, given_that, time_travel)
+    given_that.state_of("sensor.cp1_status_connector").is_set_to(status)
+    given_that.state_of("sensor.cp1_current_import").is_set_to(
+        state, {"L1": 12.5, "L2": 12.5, "L3": 12.5, "unit_of_measurement": "A"}
+    )
+    assert cp.reading(_ctx(START.timestamp() + 20)).draw_a == (0.0, 0.0, 0.0)
+    # The same attributes count once the state and the status say current flows.
+    given_that.state_of("sensor.cp1_status_connector").is_set_to("Charging")
+    given_that.state_of("sensor.cp1_current_import").is_set_to(
+        "37.5", {"L1": 12.5, "L2": 12.5, "L3": 12.5, "unit_of_measurement": "A"}
+    )
+    assert cp.reading(_ctx(START.timestamp() + 25)).draw_a == (12.5, 12.5, 12.5)
+
+
+def test_an_unplugged_car_with_stale_attributes_leaves_the_house_its_headroom(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """The car leaves (StopTransaction, Available); the integration keeps L1..L3 = 15 A. The
+    grid reads the house alone, 10 A: counting the stale 15 A would make the house -5 A and
+    the available current 15 A above the truth. 25 A breaker - 10 A house = 15 A available."""
+    car_at_max_behind_breaker(ad, given_that, time_travel)
+    given_that.state_of("sensor.cp1_status_connector").is_set_to("Available")
+    given_that.state_of("sensor.cp1_current_import").is_set_to(
+        "0", {"L1": 15.0, "L2": 15.0, "L3": 15.0, "unit_of_measurement": "A"}
+    )
+    set_grid(given_that, 10, 10, 10)
+    time_travel.fast_forward(5).seconds()
+    assert published(hass_mocks, "sensor.load_juggler_available_current_phase_a")[0] == "15.0"
 
 
 def _ctx(now_s: float) -> CycleContext:
@@ -885,13 +954,18 @@ def test_a_new_transaction_id_ends_finished_even_before_the_status_changes(
     assert published(hass_mocks, "sensor.load_juggler_evse1_state")[0] == "finished"
     assert sent_limits(hass_mocks)[-1] == 0.0
     # StartTransaction 42 reaches HA before the status leaves Finishing: the car asks. It is
-    # offered its 6 A min at once, in a TxProfile for the new transaction.
+    # offered its 6 A min at once, in a TxDefaultProfile: not yet a session status.
     set_charger(given_that, "cp1", "Finishing", transaction_id="42")
     time_travel.fast_forward(5).seconds()
     assert published(hass_mocks, "sensor.load_juggler_evse1_state")[0] != "finished"
     last = limit_calls(hass_mocks)[-1]["custom_profile"]
     assert last["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 6.0
-    assert last["transactionId"] == 42
+    assert last["chargingProfilePurpose"] == "TxDefaultProfile"
+    assert "transactionId" not in last
+    # Charging: the new transaction gets its TxProfile.
+    set_charger(given_that, "cp1", "Charging", transaction_id="42")
+    time_travel.fast_forward(5).seconds()
+    assert limit_calls(hass_mocks)[-1]["custom_profile"]["transactionId"] == 42
 
 
 @pytest.mark.parametrize(

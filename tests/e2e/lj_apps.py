@@ -17,6 +17,7 @@ MAIN_BREAKER_A = 25.0
 MIN_A = 6.0
 MAX_A = 16.0
 FAILSAFE_A = 8.0  # the charger's fail-safe base profile: what the car gets once ours lapses
+VERIFY_S = 6.0  # the charger must follow a limit within this long
 BOILER_W = 2000.0
 
 
@@ -72,6 +73,7 @@ def apps_config() -> dict[str, Any]:
             "validity_s": VALIDITY_S,
             "refresh_s": 10,
             "failsafe_a": FAILSAFE_A,
+            "verify_s": VERIFY_S,
         },
         "boiler": {
             "module": "load_juggler.loads.switch",

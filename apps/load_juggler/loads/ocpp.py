@@ -7,22 +7,42 @@ a persistent fail-safe one). This module puts them together as the charger's cap
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ..config import LoadSettings, OcppSettings, parse_ocpp
 from ..engine.control_types import Command, LoadReading
-from .base import LoadApp
+from .base import LoadApp, utc_now
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
+from .ocpp_check import ObeyCheck, Observed
 from .ocpp_lines import LineCurrents
 from .ocpp_profiles import ProfileWriter
+from .ocpp_service import ChargeRateService
 from .ocpp_status import (
     CONNECTOR_STATUS,
     FINISHING,
     NO_SESSION_STATUSES,
+    TX_STATUSES,
     ConnectorStatus,
     StatusSeen,
     is_offline,
 )
+
+
+def updated_s(full: dict[str, Any] | None) -> float | None:
+    """When HA last updated an entity (epoch s); None when it does not say."""
+    raw = (full or {}).get("last_updated")
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
 
 #: A charger voltage outside this range (V) is not believed; the site voltage is used instead.
 PLAUSIBLE_VOLTAGE_V = (100.0, 480.0)
@@ -31,13 +51,21 @@ PLAUSIBLE_VOLTAGE_V = (100.0, 480.0)
 class OcppDevice:
     """One connector of an HA OCPP charger: reads status and lines, writes charging profiles."""
 
-    def __init__(self, host: DeviceHost, settings: LoadSettings, ocpp: OcppSettings) -> None:
+    def __init__(
+        self,
+        host: DeviceHost,
+        settings: LoadSettings,
+        ocpp: OcppSettings,
+        single_charger: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._host = host
         self._settings = settings
         self._ocpp = ocpp
         self._status = ConnectorStatus(host, ocpp)
         self._lines = LineCurrents(host, ocpp, settings.phases)
-        self._profiles = ProfileWriter(host, ocpp, self._lines, self.voltage_v)
+        self._service = ChargeRateService(host, ocpp, single_charger)
+        self._profiles = ProfileWriter(host, ocpp, self._lines, self.voltage_v, self._service)
+        self._check = ObeyCheck(host, ocpp, self._profiles)
         self._idle_since_s: float | None = None
         self._offered_a: float | None = None
 
@@ -74,11 +102,15 @@ class OcppDevice:
     def read(self, ctx: CycleContext) -> LoadReading:
         seen = self._observe()
         key = seen.key
-        draw = self._lines.read(ctx, self._profiles.last_sent_a)
-        power_w = self._host.power_w(self._ocpp.entities.power_active_import, "kW")
         self._offered_a = self._read_offered_a(ctx.voltage_v)
+        # The most one line may carry: our range, or more when the charger offers more.
+        line_max_a = max(self._settings.max_a, self._offered_a or 0.0)
+        flowing = self._status.current_may_flow()
+        draw = self._lines.read(ctx, self._profiles.last_sent_a, flowing, line_max_a)
+        power_w = self._host.power_w(self._ocpp.entities.power_active_import, "kW")
         if draw is not None and key not in NO_SESSION_STATUSES:
             self._lines.note_draw(draw)
+        self._verify(ctx.now_s, draw, key in TX_STATUSES)
         if key is None or is_offline(key):
             return LoadReading(connected=False, drawing=False, draw_a=draw, available=False)
         rest = self._status.rest(key)
@@ -100,6 +132,22 @@ class OcppDevice:
         else:
             self._idle_since_s = None
         return LoadReading(connected=connected, drawing=drawing, draw_a=draw, available=True)
+
+    def _verify(
+        self, now_s: float, draw: tuple[float | None, ...] | None, in_session: bool
+    ) -> None:
+        """Hand this cycle's offered current and draw, with their HA timestamps, to the check."""
+        e = self._ocpp.entities
+        known = [a for a in draw or () if a is not None]
+        offered_from = e.current_offered if self._host.full(e.current_offered) else e.power_offered
+        seen = Observed(
+            offered_a=self._offered_a,
+            offered_at_s=updated_s(self._host.full(offered_from)),
+            draw_max_a=max(known, default=None),
+            draw_at_s=updated_s(self._host.full(e.current_import[0])),
+            in_session=in_session,
+        )
+        self._check.check(now_s, seen)
 
     def _drawing_by_power(self, power_w: float | None, now_s: float) -> bool:
         """SuspendedEV/Preparing: drawing while power flows and `idle_timeout_s` after it stops."""
@@ -134,6 +182,13 @@ class OcppDevice:
         transaction_id = self._status.transaction_id()
         self._profiles.write_limit(target_a, command.write, transaction_id, ctx, command.reason)
 
+    def session_changed(self, ctx: CycleContext) -> bool:
+        """The connector status or transaction id changed: a transaction that started (or
+        changed, or ended) gets the limit in force now, in a profile for it, rather than at the
+        next refresh; True when a limit was sent."""
+        self._observe()
+        return self._profiles.resend_for_transaction(self._status.transaction_id(), ctx)
+
     def upkeep(self, ctx: CycleContext) -> None:
         """With or without a hub: notice a reconnect and keep the fail-safe profile installed.
 
@@ -162,6 +217,8 @@ class OcppDevice:
             "rate_unit": written["rate_unit"],
             "failsafe_a": self._ocpp.failsafe_a,
             "failsafe_installed": written["failsafe_installed"],
+            "profile_check": self._check.problem or "ok",
+            "sends_devid": self._service.with_devid,
         }
 
     def extra_entities(self, command: Command) -> tuple[ExtraEntity, ...]:
@@ -173,10 +230,53 @@ class OcppCharger(LoadApp):
 
     KIND = "ocpp"
 
+    def initialize(self) -> None:
+        super().initialize()
+        if not self.config_ok:
+            return
+        e = self.ocpp.entities
+        for entity_id in (e.transaction_id, e.status_connector):
+            self.listen_state(self._on_session_entity, entity_id)
+
     def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, OcppDevice]:
         common, self.ocpp = parse_ocpp(self.name, args)
-        self.charger = OcppDevice(self.host, common, self.ocpp)
+        self.charger = OcppDevice(self.host, common, self.ocpp, self._single_charger)
         return common, self.charger
+
+    def _on_session_entity(
+        self, entity: str, attribute: str, old: Any, new: Any, cb_args: dict[str, Any]
+    ) -> None:
+        """A transaction starts, changes or ends: its limit goes out now, not at the next
+        refresh (a car plugged in with 4 A of room drew the charger's default meanwhile)."""
+        if self._link is None:
+            return
+        ctx, _last_s, _on_own = self._link.silence(utc_now(self))
+        with self._apply_lock:
+            try:
+                self.charger.session_changed(ctx)
+            except Exception as err:  # never let a callback error stop the app
+                self.host.call_failed("sending the limit", f"{type(err).__name__}: {err}")
+
+    def _single_charger(self) -> bool:
+        """True when every OCPP charger app on this load's hub drives this charger (devid):
+        an integration without `devid` then reaches it as its first charger."""
+        assert self.settings is not None
+        try:
+            hub = self.get_app(self.settings.hub)
+            names = list(hub.load_names) if hub is not None else None
+        except Exception:
+            names = None
+        if names is None:
+            return False
+        devids = {self.ocpp.devid}
+        for name in names:
+            try:
+                ocpp = getattr(self.get_app(name), "ocpp", None)
+            except Exception:
+                return False
+            if ocpp is not None:
+                devids.add(ocpp.devid)
+        return len(devids) == 1
 
     @property
     def last_sent_a(self) -> float | None:

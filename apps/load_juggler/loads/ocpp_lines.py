@@ -1,9 +1,14 @@
 """The current an OCPP charger measures on each of its lines (L1, L2, L3).
 
-The integration's `current_import` state is the average of the lines in use, with the per-line
-currents as attributes `L1`/`L2`/`L3` when the charger reports them; a charger may also have
-one entity per line. A line that reads unknown holds its last value for a while: MeterValues
-come only every minute or so, and one lost reading must not make the car's draw unknown.
+As the integration publishes it: `current_import` carries the per-line currents as attributes
+`L1`/`L2`/`L3` when the charger reports them (or a charger has one entity per line), and its
+state is read as the sum of the lines (what 0.5.x publishes; 0.8+ publishes their average,
+which read as a sum only ever counts less draw, the cautious side). After StopTransaction and in
+SuspendedEV/SuspendedEVSE the integration zeroes the state but keeps the last attributes, so
+the lines count only while the connector status says current may flow and the state is above
+zero; else they read 0 A. A line that reads unknown holds its last value for a while:
+MeterValues come only every minute or so, and one lost reading must not make the car's draw
+unknown.
 """
 
 from __future__ import annotations
@@ -46,22 +51,37 @@ class LineCurrents(ConnectorPart):
         with self._lock:
             self._active_phases = active or self._active_phases
 
-    def read(self, ctx: CycleContext, cap_a: float | None) -> tuple[float | None, ...] | None:
+    def read(
+        self, ctx: CycleContext, cap_a: float | None, flowing: bool, line_max_a: float
+    ) -> tuple[float | None, ...] | None:
         """Per load phase (L1..), each line holding its last valid value for the stale timeout,
-        capped at `cap_a` (the limit last sent); None when every line is unknown."""
-        return self._hold(self._fresh(ctx.voltage_v), ctx, cap_a)
+        capped at `cap_a` (the limit last sent); None when every line is unknown.
 
-    def _fresh(self, voltage_v: float) -> list[float | None]:
+        `flowing`: the connector status says current may flow (else every line reads 0 A).
+        `line_max_a`: the most one line can carry, to split a state without per-line values.
+        """
+        return self._hold(self._fresh(ctx.voltage_v, flowing, line_max_a), ctx, cap_a)
+
+    def _fresh(self, voltage_v: float, flowing: bool, line_max_a: float) -> list[float | None]:
         """This cycle's per-line currents: one entity's L1/L2/L3 attributes, or one entity each."""
         host = self._host
         phases = self._phases
         entities = self._ocpp.entities.current_import
+        if not flowing:
+            # Stale values after StopTransaction, in SuspendedEV(SE), Preparing, offline.
+            return [0.0] * phases
         if len(entities) > 1:
             return [host.current_a(eid, voltage_v) for eid in entities[:phases]]
         eid = entities[0]
         full = host.full(eid)
         if full is None:
             return [None] * phases
+        total = host.current_from(eid, full, full.get("state"), voltage_v)
+        if total is None:
+            return [None] * phases
+        if total <= 0:
+            # The integration zeroes the state but keeps the last attributes: nothing flows.
+            return [0.0] * phases
         attrs = full.get("attributes") or {}
         listed = [attrs.get(p) for p in LOAD_PHASES[:phases]]
         if any(to_float(v) is not None for v in listed):
@@ -73,27 +93,21 @@ class LineCurrents(ConnectorPart):
             if all(v is not None for v in per_line):
                 return per_line
             return [None] * phases  # unit refused
-        value = host.current_from(eid, full, full.get("state"), voltage_v)
-        if value is None:
-            return [None] * phases
-        lines = self._lines_in_use(value, voltage_v, phases)
-        return [value if line < lines else 0.0 for line in range(phases)]
+        return self._split_total(total, phases, line_max_a)
 
-    def _lines_in_use(self, amps: float, voltage_v: float, phases: int) -> int:
-        """How many lines carry `amps` when the charger reports no per-line currents.
+    @staticmethod
+    def _split_total(total_a: float, phases: int, line_max_a: float) -> list[float | None]:
+        """Each line's share of a sum without per-line values: the least it can carry.
 
-        The integration's state is then the average of the lines in use, and the active power
-        their sum: power / (voltage x average) is the number of lines. Without a usable power
-        reading one line (L1, where a one-phase car draws) is assumed: subtracting a 1-phase
-        car's 16 A from lines it does not use would hide 16 A of house load on each of them,
-        and a watt profile would give it three times its current.
+        Any line carries at least what the others cannot: total - (phases - 1) x line maximum
+        (48 A on 3 lines of at most 16 A: 16 A each; 16 A: 0 A each, it may be a one-phase car).
+        Counting more on a line than it carries would hide house load there; counting less
+        leaves more of the grid reading to the house, the cautious side.
         """
-        if phases <= 1 or amps < 0.5:
-            return 1
-        power_w = self._host.power_w(self._ocpp.entities.power_active_import, "kW")
-        if power_w is None or power_w <= 0:
-            return 1
-        return max(1, min(phases, round(power_w / (voltage_v * amps))))
+        if phases <= 1:
+            return [total_a]
+        least = max(0.0, round(total_a - (phases - 1) * line_max_a, 1))
+        return [least] * phases
 
     def _hold(
         self, fresh: list[float | None], ctx: CycleContext, cap_a: float | None

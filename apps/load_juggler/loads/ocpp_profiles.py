@@ -24,6 +24,7 @@ from ..config import OcppSettings
 from .capabilities import CycleContext, DeviceHost
 from .ocpp_lines import LineCurrents
 from .ocpp_part import ConnectorPart
+from .ocpp_service import ChargeRateService
 
 #: The fail-safe profile is installed again this often even when nothing changed.
 FAILSAFE_REFRESH_S = 3600.0
@@ -107,14 +108,19 @@ class ProfileWriter(ConnectorPart):
         ocpp: OcppSettings,
         lines: LineCurrents,
         voltage_v: Callable[[float], float],
+        service: ChargeRateService,
     ) -> None:
         super().__init__(host, ocpp)
+        self._service = service
         self._lines = lines
         self._voltage_v = voltage_v
         self._unit: str | None = None if ocpp.rate_unit == "auto" else ocpp.rate_unit
         self._desired_a: float | None = None
         self._sent_a: float | None = None  # last limit the charger accepted (amps)
         self._sent_at_s: float = 0.0
+        self._changed_at_s: float = 0.0  # when the limit, transaction or unit last changed
+        self._unit_changed = False  # the unit changed since the last send: send again
+        self._trial_from: str | None = None  # the unit before the one on trial
         self._sent_tx: int | None = None  # transaction of the last TxProfile (None: TxDefault)
         self._sent_phases: int | None = None  # phases the last W limit was computed for
         self._failsafe_at_s: float | None = None
@@ -126,6 +132,49 @@ class ProfileWriter(ConnectorPart):
         """The last limit the charger accepted (None before the first success)."""
         with self._lock:
             return self._sent_a
+
+    @property
+    def in_force(self) -> tuple[float | None, float]:
+        """(the limit last accepted, since when that limit, transaction and unit stand):
+        what the charger should follow, and from when."""
+        with self._lock:
+            return self._sent_a, self._changed_at_s
+
+    @property
+    def unit(self) -> str | None:
+        """The unit limits go out in (None: not known yet in `auto`)."""
+        with self._lock:
+            return self._unit
+
+    def try_unit(self, unit: str) -> None:
+        """Send in `unit` from the next cycle on, on trial (the charger ignored the one in use):
+        a refusal goes back to the unit in use at once, within the same send."""
+        with self._lock:
+            if self._unit != unit:
+                self._trial_from = self._unit
+            self._unit = unit
+            self._unit_changed = True  # due at once
+
+    def end_trial(self, keep: bool) -> str | None:
+        """Keep the unit on trial, or go back to the one before; the unit now in use."""
+        with self._lock:
+            if self._trial_from is not None and not keep:
+                self._unit = self._trial_from
+                self._unit_changed = True
+            self._trial_from = None
+            return self._unit
+
+    def resend_for_transaction(self, transaction_id: int | None, ctx: CycleContext) -> bool:
+        """A transaction started, changed or ended: send the limit in force now, in a profile
+        for it, not at the next refresh; False when nothing was sent yet or it is current."""
+        with self._lock:
+            desired = self._desired_a
+            current = self._sent_a is not None and transaction_id == self._sent_tx
+        if desired is None or current:
+            return False
+        what = "no transaction" if transaction_id is None else f"transaction {transaction_id}"
+        self.write_limit(desired, False, transaction_id, ctx, f"{what}: limit sent at once")
+        return True
 
     def attributes(self) -> dict[str, Any]:
         with self._lock:
@@ -154,6 +203,7 @@ class ProfileWriter(ConnectorPart):
             due = (
                 self._sent_a is None
                 or desired != self._sent_a
+                or self._unit_changed
                 or transaction_id != self._sent_tx
                 or self._watt_phases() != self._sent_phases
                 or ctx.now_s - self._sent_at_s >= self._ocpp.refresh_s
@@ -172,6 +222,9 @@ class ProfileWriter(ConnectorPart):
         if self._send(desired, ctx, build):
             with self._lock:
                 changed = desired != self._sent_a
+                if changed or self._unit_changed or transaction_id != self._sent_tx:
+                    self._changed_at_s = ctx.now_s
+                self._unit_changed = False
                 self._sent_a = desired
                 self._sent_at_s = ctx.now_s
                 self._sent_tx = transaction_id
@@ -236,8 +289,11 @@ class ProfileWriter(ConnectorPart):
         host = self._host
         with self._lock:
             unit_now = self._unit
+            trial_from = self._trial_from
         units = [unit_now] if unit_now else ["A", "W"]
-        detail = ""
+        if trial_from is not None:
+            units.append(trial_from)  # the unit on trial is refused: back to the one that worked
+        detail = refused = ""
         for unit in units:
             if unit == "A":
                 limit: float = amps
@@ -245,13 +301,12 @@ class ProfileWriter(ConnectorPart):
                 limit = float(
                     round(amps * self._voltage_v(ctx.voltage_v) * self._lines.active_phases)
                 )
-            ok, detail = host.call(
-                "ocpp/set_charge_rate",
-                devid=self._ocpp.devid,
-                conn_id=self._ocpp.conn_id,
-                custom_profile=build(unit=unit, limit=limit),
-            )
+            ok, detail = self._service.call(build(unit=unit, limit=limit))
             if ok:
+                if trial_from is not None and unit == trial_from:
+                    with self._lock:
+                        self._unit, self._trial_from = trial_from, None
+                    self._host.log(f"charger refuses unit {unit_now} ({refused}); back to {unit}")
                 if unit_now is None:
                     with self._lock:
                         self._unit = unit
@@ -260,6 +315,7 @@ class ProfileWriter(ConnectorPart):
                     )
                 host.call_ok("ocpp/set_charge_rate")
                 return True
+            refused = detail
             if unit_now is None and unit == "A":
                 self._host.log(f"{what} in A failed ({detail}); trying W", level="DEBUG")
         host.call_failed(f"ocpp/set_charge_rate for charger '{self._ocpp.devid}'", detail)

@@ -6,7 +6,9 @@ transaction (`SuspendedEV` with no transaction id, or the id of the session that
 (`Preparing`, `Charging`, `SuspendedEVSE`, or a new transaction id).
 
 The integration keeps the last transaction id after StopTransaction, so an id seen while the
-connector said no session ran is never used for a TxProfile: the charger would reject it.
+connector said no session ran is never used for a TxProfile: the charger would reject it. A
+TxProfile goes out only in a session (Charging, SuspendedEV, SuspendedEVSE) for an id that
+appeared since the connector last entered Preparing; everything else gets a TxDefaultProfile.
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ CONNECTOR_STATUS_NAMES = (
     "Finishing",
     "Reserved",
 )
+#: Statuses in which a transaction runs: the only ones a TxProfile is sent in (OCPP 1.6: a
+#: TxProfile needs a running transaction, else the charger rejects it).
+TX_STATUSES = frozenset({"charging", "suspendedev", "suspendedevse"})
+#: Statuses in which the charger may report current: elsewhere (Available, Preparing,
+#: Finishing, offline, unknown) the integration keeps the last L1/L2/L3 attributes, stale.
+FLOWING_STATUSES = TX_STATUSES
+#: The status a new session starts from: the id the transaction sensor shows on entering it
+#: belongs to an older session.
+PREPARING = "preparing"
 #: Statuses of a connector whose car is in a session or asks for one.
 SESSION_STATUSES = frozenset({"preparing", "charging", "suspendedev", "suspendedevse"})
 #: The status in which a connected car ended its session.
@@ -107,9 +118,16 @@ class ConnectorStatus(ConnectorPart):
         reconnected = False
         with self._lock:
             if key in NO_SESSION_STATUSES:
-                if not self._no_session:
+                entering = not self._no_session
+                if entering:
                     self._ended_tx = tx_seen
                 self._no_session = True
+                # The id shown as the session ended is stale; in Finishing a new id is a new
+                # session (StartTransaction before the status changed), so only on entering.
+                if tx_seen[1] is not None and (entering or key != FINISHING):
+                    self._stale_tx = tx_seen[1]
+            elif key == PREPARING and self._key != PREPARING and tx_seen[1] is not None:
+                self._stale_tx = tx_seen[1]  # a new session starts: the id shown is an old one
             elif key in SESSION_STATUSES:
                 self._no_session = False
             self._status = None if key is None else str(raw).strip()
@@ -164,23 +182,24 @@ class ConnectorStatus(ConnectorPart):
     def transaction_id(self) -> int | None:
         """The running transaction for a TxProfile, or None (a TxDefaultProfile is sent).
 
-        Only a whole number > 0 is an id. The integration keeps the last id after
+        Only a whole number > 0 is an id, and only in a session status (Charging, SuspendedEV,
+        SuspendedEVSE): OCPP 1.6 chargers reject a TxProfile without a running transaction,
+        silently through the integration. The integration keeps the last id after
         StopTransaction, so an id seen while the connector said no session ran (Available,
-        Finishing, Reserved) is remembered as stale and never used: a TxProfile for it would be
-        rejected, silently on OCPP 1.6. A new session shows a new id.
+        Finishing, Reserved) or shown when it entered Preparing is remembered as stale and never
+        used. A new session shows a new id.
         """
-        known, tx = self.read_tx()
+        _known, tx = self.read_tx()
         with self._lock:
-            key = self._key
-            if is_offline(key):
-                return tx if tx != self._stale_tx else None
-            if key == FINISHING and self._new_session(known, tx):
-                return tx  # StartTransaction came before the status left Finishing
-            if key in NO_SESSION_STATUSES:
-                if tx is not None:
-                    self._stale_tx = tx
+            if self._key not in TX_STATUSES or tx == self._stale_tx:
                 return None
-            return None if tx == self._stale_tx else tx
+            return tx
+
+    def current_may_flow(self) -> bool:
+        """True in a status in which the charger's current readings are live (see
+        FLOWING_STATUSES); the integration keeps stale per-line attributes elsewhere."""
+        with self._lock:
+            return self._key in FLOWING_STATUSES
 
     def warn_unknown(self, raw: str) -> None:
         """Once per status value: an unknown status is read as a connected car, drawing by power."""

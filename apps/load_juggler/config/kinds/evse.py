@@ -46,6 +46,14 @@ EVSE_OPTIONS = Schema(
         Option("failsafe_a", _N, default_doc="`min_a`", doc="0 .. max_a"),
         Option("idle_power_w", _N, 100.0, minimum=0),
         Option("idle_timeout_s", _N, 60.0, minimum=0),
+        Option(
+            "verify_s",
+            _N,
+            30.0,
+            minimum=5,
+            maximum=3600,
+            doc="time the charger has to follow a limit",
+        ),
         _entity("current_import", "one entity with L1/L2/L3 attributes, or one per phase"),
         _entity("current_offered"),
         _entity("power_active_import"),
@@ -92,6 +100,8 @@ class OcppSettings:
     #: The persistent base profile's limit (A per phase) that rules when ours has expired.
     failsafe_a: float
     failsafe_profile_id: int
+    #: How long the charger may take to follow a limit before it counts as ignoring it.
+    verify_s: float = 30.0
 
     @property
     def failsafe_stack_level(self) -> int:
@@ -129,6 +139,7 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
     failsafe_a = _failsafe_a(r, common)
     idle_w = o["idle_power_w"].read(r)
     idle_s = o["idle_timeout_s"].read(r)
+    verify_s = o["verify_s"].read(r)
     entities = _ocpp_entities(r.section("entities"), charger, conn_id, connectors, common.phases)
     r.finish()
     if r.errors:
@@ -149,6 +160,7 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
         idle_timeout_s=idle_s if idle_s is not None else o.default("idle_timeout_s"),
         failsafe_a=failsafe_a,
         failsafe_profile_id=failsafe_id,
+        verify_s=verify_s if verify_s is not None else o.default("verify_s"),
     )
     return common, settings
 

@@ -84,6 +84,16 @@ CHRGR_SERVICE_DATA_SCHEMA = vol.Schema(
         vol.Optional("custom_profile"): vol.Any(cv.string, dict),
     }
 )
+# Releases before 0.8.0 (0.5.x): no devid, so a call naming it is refused by the schema.
+OLD_CHRGR_SERVICE_DATA_SCHEMA = vol.Schema(
+    {
+        vol.Optional("limit_amps"): cv.positive_float,
+        vol.Optional("limit_watts"): cv.positive_int,
+        vol.Optional("conn_id"): cv.positive_int,
+        vol.Optional("custom_profile"): vol.Any(cv.string, dict),
+    }
+)
+SET_INTEGRATION_SCHEMA = vol.Schema({vol.Required("accepts_devid"): cv.boolean})
 CLEAR_SERVICE_DATA_SCHEMA = vol.Schema({vol.Optional("devid"): cv.string})
 SET_CAR_SCHEMA = vol.Schema(
     {
@@ -92,6 +102,9 @@ SET_CAR_SCHEMA = vol.Schema(
         vol.Optional("phases"): vol.In([1, 2, 3]),
         vol.Optional("max_a"): vol.Coerce(float),
     }
+)
+SET_CHARGER_SCHEMA = vol.Schema(
+    {vol.Optional("devid"): cv.string, vol.Required("ignores_profiles"): cv.boolean}
 )
 
 SERVICE_DESCRIPTIONS: dict[tuple[str, str], dict[str, Any]] = {
@@ -114,6 +127,16 @@ SERVICE_DESCRIPTIONS: dict[tuple[str, str], dict[str, Any]] = {
     (DOMAIN, "set_car"): {
         "name": "Set car",
         "description": "Plugs the simulated car in or out, or changes its phases / max current.",
+        "fields": {},
+    },
+    (DOMAIN, "set_integration"): {
+        "name": "Set integration",
+        "description": "accepts_devid: false makes set_charge_rate refuse devid (before 0.8.0).",
+        "fields": {},
+    },
+    (DOMAIN, "set_charger"): {
+        "name": "Set charger",
+        "description": "ignores_profiles: true makes the charger offer its default regardless.",
         "fields": {},
     },
     (DOMAIN, "reset"): {
@@ -164,18 +187,34 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         )
         plant.update()
 
-    async def reset(call: ServiceCall) -> None:
-        plant.reset()
+    def register_set_charge_rate(accepts_devid: bool) -> None:
+        plant.accepts_devid = accepts_devid
+        schema = CHRGR_SERVICE_DATA_SCHEMA if accepts_devid else OLD_CHRGR_SERVICE_DATA_SCHEMA
+        hass.services.async_register("ocpp", "set_charge_rate", set_charge_rate, schema=schema)
+
+    async def set_integration(call: ServiceCall) -> None:
+        register_set_charge_rate(call.data["accepts_devid"])
         plant.update()
 
-    hass.services.async_register(
-        "ocpp", "set_charge_rate", set_charge_rate, schema=CHRGR_SERVICE_DATA_SCHEMA
-    )
+    async def set_charger(call: ServiceCall) -> None:
+        plant.charger_for(call.data.get("devid")).ignores_profiles = call.data["ignores_profiles"]
+        plant.update()
+
+    async def reset(call: ServiceCall) -> None:
+        plant.reset()
+        register_set_charge_rate(True)
+        plant.update()
+
+    register_set_charge_rate(True)
     hass.services.async_register(
         "ocpp", "clear_profile", clear_profile, schema=CLEAR_SERVICE_DATA_SCHEMA
     )
     hass.services.async_register(DOMAIN, "set_car", set_car, schema=SET_CAR_SCHEMA)
     hass.services.async_register(DOMAIN, "reset", reset, schema=vol.Schema({}))
+    hass.services.async_register(DOMAIN, "set_charger", set_charger, schema=SET_CHARGER_SCHEMA)
+    hass.services.async_register(
+        DOMAIN, "set_integration", set_integration, schema=SET_INTEGRATION_SCHEMA
+    )
     for (domain, service), description in SERVICE_DESCRIPTIONS.items():
         async_set_service_schema(hass, domain, service, description)
 

@@ -47,7 +47,15 @@ class ChargerSim:
     rejected: int = 0
     last_call: dict[str, Any] | None = None
     last_error: str | None = None
+    #: The integration's transaction sensor: it keeps the last id after StopTransaction.
     transaction_id: int = 0
+    #: A transaction runs (StartTransaction without StopTransaction since).
+    in_transaction: bool = False
+    #: The per-line currents last reported above 0: the integration keeps them as attributes
+    #: when the state drops to 0 (StopTransaction, SuspendedEV/EVSE).
+    lines_a: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    #: Accepts every profile and goes on offering its own default (as some chargers do).
+    ignores_profiles: bool = False
     initial: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,14 +66,18 @@ class ChargerSim:
         }
         if self.car_connected:
             self.transaction_id = FIRST_TRANSACTION_ID
+            self.in_transaction = True
 
     def set_custom_profile(self, raw: Any, conn_id: int) -> None:
         """`custom_profile` goes to the charger as-is, on connector `conn_id` (HA OCPP: default 0).
         A TxProfile needs a running transaction, and its transactionId must be that one."""
         profile = parse_profile(raw, conn_id, dt_util.utcnow())
         if profile.purpose == "TxProfile":
-            if not self.transaction_id:
-                raise ProfileError("TxProfile without a running transaction")
+            if not self.in_transaction:
+                raise ProfileError(
+                    f"TxProfile for transaction {profile.transaction_id} without a running "
+                    "transaction"
+                )
             if profile.transaction_id not in (None, self.transaction_id):
                 raise ProfileError(
                     f"TxProfile for transaction {profile.transaction_id}, "
@@ -109,8 +121,9 @@ class ChargerSim:
             self.car_connected = connected
             if connected:
                 self.transaction_id = max(self.transaction_id, FIRST_TRANSACTION_ID - 1) + 1
-            else:
-                self.transaction_id = 0
+                self.in_transaction = True
+            else:  # StopTransaction: the integration keeps showing the old id
+                self.in_transaction = False
                 self.store.end_transaction()
         if phases is not None:
             self.car_phases = phases
@@ -125,12 +138,15 @@ class ChargerSim:
         self.car_max_a = self.initial["car_max_a"]
         self.calls = self.rejected = 0
         self.last_call = self.last_error = None
+        self.ignores_profiles = False
 
     def step(self, now: datetime) -> None:
         """The car takes min(offer, its max) on its phases, nothing below its minimum."""
         limit, self.limit_source = self.store.limit_a(
-            now, self.voltage, self.default_limit_a, transaction=self.car_connected
+            now, self.voltage, self.default_limit_a, transaction=self.in_transaction
         )
+        if self.ignores_profiles:
+            limit, self.limit_source = self.default_limit_a, "default (ignores profiles)"
         self.offered_a = round(max(0.0, min(limit, self.max_current_a)), 2)
         per_phase = 0.0
         if self.car_connected and self.offered_a >= self.car_min_a:
@@ -139,6 +155,8 @@ class ChargerSim:
             phase: per_phase if index < self.car_phases else 0.0
             for index, phase in enumerate(PHASES)
         }
+        if any(self.draw_a.values()):
+            self.lines_a = dict(self.draw_a)
 
     @property
     def status(self) -> str:
@@ -174,6 +192,8 @@ class Plant:
 
     def __init__(self, hass: HomeAssistant, conf: dict[str, Any]) -> None:
         self.hass = hass
+        #: False: `ocpp.set_charge_rate` refuses `devid`, as releases before 0.8.0 do.
+        self.accepts_devid = True
         self.voltage: float = conf["voltage"]
         self.house_entities: list[str] = conf["house_a"]
         self.solar_entity: str = conf["solar_w"]

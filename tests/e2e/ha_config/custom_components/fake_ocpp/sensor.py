@@ -1,7 +1,9 @@
 """Sensors with the entity ids and units the real integrations give them.
 
 Charger sensors follow lbbrhzn/ocpp's single-connector names (`sensor.<cpid>_current_import` with
-L1/L2/L3 attributes and the average of the non-zero phases as state, power in kW); the grid CTs
+L1/L2/L3 attributes and the sum of the lines as state, as measured on the integration; after
+StopTransaction and in SuspendedEVSE the state drops to 0 and the attributes keep the last lines
+above 0, stale; the transaction sensor keeps the last id; power in kW); the grid CTs
 report signed per-phase current (import positive) and go `unavailable` while the fault
 input_boolean is on.
 """
@@ -62,9 +64,8 @@ class PlantSensor(FollowsPlant, SensorEntity):
 
 
 def _current_import(charger: ChargerSim) -> float:
-    """HA OCPP's state for Current.Import: the average of the non-zero phases."""
-    nonzero = [value for value in charger.draw_a.values() if value]
-    return round(sum(nonzero) / len(nonzero), 2) if nonzero else 0.0
+    """HA OCPP's state for Current.Import as measured on 0.5.2: the sum of the lines."""
+    return round(sum(charger.draw_a.values()), 2)
 
 
 def charger_sensors(charger: ChargerSim, plant: Plant) -> list[PlantSensor]:
@@ -77,7 +78,7 @@ def charger_sensors(charger: ChargerSim, plant: Plant) -> list[PlantSensor]:
             lambda: _current_import(charger),
             unit=amps,
             device_class=SensorDeviceClass.CURRENT,
-            attributes=lambda: {**charger.draw_a, "unit": "A"},
+            attributes=lambda: {**charger.lines_a, "unit": "A"},
         ),
         PlantSensor(
             f"{cpid}_current_offered",
@@ -117,6 +118,9 @@ def charger_sensors(charger: ChargerSim, plant: Plant) -> list[PlantSensor]:
                 "car_connected": charger.car_connected,
                 "car_phases": charger.car_phases,
                 "transaction_id": charger.transaction_id,
+                "in_transaction": charger.in_transaction,
+                "accepts_devid": plant.accepts_devid,
+                "ignores_profiles": charger.ignores_profiles,
                 "profiles": charger.profiles_summary(dt_util.utcnow()),
             },
         ),
