@@ -167,7 +167,7 @@ def test_switch_takes_over_at_once_when_the_hub_is_reloaded_without_dry_run(
     assert calls(hass_mocks, "switch/turn_off") == []
     assert logs(hass_mocks, "dry run over (hub 'lj_hub'): the next command goes to the device")
     attrs = published(hass_mocks, "sensor.load_juggler_boiler_state")[1]
-    assert "would_send" not in attrs and "dry_run" not in attrs
+    assert (attrs["would_send"], attrs["dry_run"]) == ([], "false")
     assert attrs["switched_on"] == "true"
     assert published(hass_mocks, "sensor.load_juggler_status")[1]["dry_run"] == "false"
 
@@ -225,6 +225,26 @@ def test_a_refused_load_stays_dry_too(
     assert attrs["would_send"] == ["switch/turn_off entity_id=switch.heater"]
 
 
+def test_a_failure_episode_ends_when_the_dry_run_begins(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    given_that.time_is(START)
+    given_that.state_of("switch.boiler").is_set_to("off")
+    sunny(given_that)
+    ad(Hub, "lj_hub", **hub_args(dry_run=False))
+    ad(SwitchLoad, "boiler", hub="lj_hub", switch="switch.boiler", power_w=2000)
+    hass_mocks.hass_functions["call_service"].side_effect = RuntimeError("not reachable")
+    time_travel.fast_forward(5).seconds()
+    assert published(hass_mocks, "sensor.load_juggler_boiler_state")[1]["service_ok"] == "false"
+    ad.stop("lj_hub")
+    ad(Hub, "lj_hub", **hub_args(dry_run=True))
+    time_travel.fast_forward(10).seconds()  # re-registered, one dry cycle
+    attrs = published(hass_mocks, "sensor.load_juggler_boiler_state")[1]
+    assert attrs["would_send"] == ["switch/turn_on entity_id=switch.boiler"]
+    assert attrs["service_ok"] == "true"
+    assert logs(hass_mocks, "works again") == []  # a call kept back is no call that works
+
+
 def test_a_live_hub_sends_and_publishes_no_would_send(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
@@ -235,7 +255,8 @@ def test_a_live_hub_sends_and_publishes_no_would_send(
     ad(SwitchLoad, "boiler", hub="lj_hub", switch="switch.boiler", power_w=2000)
     time_travel.fast_forward(5).seconds()
     assert len(calls(hass_mocks, "switch/turn_on")) == 1
-    assert "would_send" not in published(hass_mocks, "sensor.load_juggler_boiler_state")[1]
+    attrs = published(hass_mocks, "sensor.load_juggler_boiler_state")[1]
+    assert (attrs["would_send"], attrs["dry_run"]) == ([], "false")
     assert logs(hass_mocks, "dry run") == []
 
 

@@ -8,7 +8,7 @@ app's `listen_state` and timer callbacks run in this app's thread, so state touc
 behind locks (plain `threading.Lock`s; AppDaemon's `@app_lock` is not available under the test
 framework), and device writes behind `self._apply_lock`.
 
-Dry run: the hub tells each load (`set_dry_run`) when it registers and every cycle; the load's
+Dry run: the hub tells each load (`set_dry_run`) when it registers; the load's
 host then keeps every service call back (`device_host.py`). The load keeps the last word it had
 while its hub is gone, so a dry run stays dry in the no-hub safe state too. Each switch between
 the two rebuilds the device, so it forgets what it believes it sent: after a dry run the device
@@ -126,11 +126,6 @@ class LoadApp(Hass):
             )
         else:
             self.log(f"dry run over (hub '{self._hub_name}'): the next command goes to the device")
-
-    @property
-    def dry_run(self) -> bool:
-        """True while this load sends nothing to its device (its hub's `dry_run`)."""
-        return self.host.dry_run
 
     @property
     def _hub_name(self) -> str:
@@ -272,7 +267,7 @@ class LoadApp(Hass):
             self._entities.publish_extra(extra, now_s)
 
     def _dry_run_attributes(self) -> dict[str, Any]:
-        """`dry_run` and `would_send` (one line per target) while a dry run keeps calls back."""
-        if not self.host.dry_run:
-            return {}
-        return {"dry_run": True, "would_send": self.host.would_send}
+        """`dry_run` and `would_send` (the calls kept back, one line per target; empty when
+        live). Always both: AppDaemon merges attributes into the entity's old ones, so an
+        attribute left out would keep its dry-run value in HA after the dry run."""
+        return {"dry_run": self.host.dry_run, "would_send": self.host.would_send}

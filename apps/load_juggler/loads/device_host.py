@@ -230,17 +230,20 @@ class AppDeviceHost:
 
     def set_dry_run(self, on: bool) -> bool:
         """Start or end the dry run; True when that changed something. Either way what would
-        have been sent is forgotten: it was meant for the previous regime."""
+        have been sent, and a failure episode, are forgotten: they belong to the other regime
+        (a call kept back is no call that works again)."""
         with self._lock:
             changed = on != self._dry_run
             self._dry_run = on
             if changed:
                 self._would_send.clear()
+                self._failing = None
         return changed
 
     @property
     def would_send(self) -> list[str]:
-        """The last call per target that a dry run kept back, in the order they first came."""
+        """The last call per target that a dry run kept back, in the order they first came
+        (empty when live)."""
         with self._lock:
             return list(self._would_send.values())
 
