@@ -15,6 +15,10 @@ voltage held while its sensor drops out), `site_checks` finds wiring mistakes in
 readings, `load_checks` decides whether a registering load fits next to the others,
 `overload_report` turns measured overloads into one episode, `cycle_log` writes the cycle's log
 lines and `hub_publish` the hub's entities.
+
+`dry_run: true` makes every load keep its service calls back (`LoadApp.set_dry_run`): the hub
+tells a load when it registers, even one it refuses, so its no-hub safe state stays dry. A
+reloaded hub is a new app object, so every load registers with it again and hears its setting.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class Hub(Hass):
         """Set up the cycle of a hub whose configuration is valid, and start it."""
         self.config = config
         self._entities.prefix = config.entity_prefix
+        self._entities.dry_run = config.dry_run
         self._entities.publisher.republish_s = config.republish_s
         self._owner_of = {load: cid for cid, loads in config.members.items() for load in loads}
         self._controller = Controller(
@@ -91,6 +96,12 @@ class Hub(Hass):
         )
         for warning in config.warnings:
             self.log(warning, level="WARNING")
+        if config.dry_run:
+            self.log(
+                "dry run: deciding and publishing, but no load sends anything to its device; "
+                "nothing protects the breakers until 'dry_run' is false",
+                level="WARNING",
+            )
         self._warn_if_prefix_taken()
         self.run_every(self.tick, "now", config.period_s)
         site = config.site
@@ -122,6 +133,7 @@ class Hub(Hass):
         config = self.config
         if config is None:
             return False, f"hub '{self.name}' has configuration errors (see its log)"
+        load.set_dry_run(config.dry_run)
         settings = load.settings
         if settings is None:
             return False, "load has configuration errors"

@@ -36,6 +36,8 @@ class HubEntities:
         self.hub = hub
         self.prefix = "load_juggler"
         self.problems: list[str] = []
+        #: The hub's `dry_run`: the status entity says it, so nobody forgets it is on.
+        self.dry_run = False
 
     def entity_id(self, suffix: str) -> str:
         return f"sensor.{self.prefix}_{suffix}"
@@ -47,6 +49,7 @@ class HubEntities:
             state_class=None,
             icon="mdi:scale-balance",
             hub=self.hub,
+            dry_run=self.dry_run,
             **extra,
         )
         if self.problems:

@@ -73,6 +73,8 @@ class HubConfig:
     meters: dict[str, CircuitMeter] = field(default_factory=dict)
     #: Values that parse but are probably a mistake (kW given as W...): logged at WARNING.
     warnings: tuple[str, ...] = ()
+    #: Decide and publish as usual, but send nothing to any device (`LoadApp.set_dry_run`).
+    dry_run: bool = False
 
 
 class HubConfigError(Exception):
@@ -90,6 +92,7 @@ HUB_DEFAULTS: dict[str, Any] = {
     "period_s": 5.0,
     "republish_s": 60.0,
     "entity_prefix": "load_juggler",
+    "dry_run": False,
 }
 
 
@@ -99,6 +102,7 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
     period_s = r.number("period_s", HUB_DEFAULTS["period_s"], minimum=1, maximum=300)
     republish_s = r.number("republish_s", HUB_DEFAULTS["republish_s"], minimum=0)
     prefix = r.slug("entity_prefix", HUB_DEFAULTS["entity_prefix"])
+    dry_run = r.boolean("dry_run", HUB_DEFAULTS["dry_run"])
     battery = _parse_battery(r)
     inverter = _parse_inverter(r)
     site = _parse_site(r, battery, inverter)
@@ -126,6 +130,7 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
         republish_s=float(republish_s if republish_s is not None else 60.0),
         meters=meters,
         warnings=tuple(warnings),
+        dry_run=dry_run,
     )
 
 

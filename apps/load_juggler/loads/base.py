@@ -7,6 +7,12 @@ capabilities. Threads: the hub calls `reading`/`apply` from its own worker threa
 app's `listen_state` and timer callbacks run in this app's thread, so state touched by both sits
 behind locks (plain `threading.Lock`s; AppDaemon's `@app_lock` is not available under the test
 framework), and device writes behind `self._apply_lock`.
+
+Dry run: the hub tells each load (`set_dry_run`) when it registers; the load's
+host then keeps every service call back (`device_host.py`). The load keeps the last word it had
+while its hub is gone, so a dry run stays dry in the no-hub safe state too. Each switch between
+the two rebuilds the device, so it forgets what it believes it sent: after a dry run the device
+never got those values, and its write deadband must not take them for sent.
 """
 
 from __future__ import annotations
@@ -73,8 +79,9 @@ class LoadApp(Hass):
         self.config_ok = False
         self.problems: list[str] = []
         self.settings: LoadSettings | None = None
+        self._device_args = dict(self.args)
         try:
-            self.settings, self.device = self.build_device(dict(self.args))
+            self.settings, self.device = self.build_device(dict(self._device_args))
         except LoadConfigError as err:
             self.problems = [str(p) for p in err.problems]
             report_config_problems(self.log, self.problems, "not started", "this app")
@@ -102,6 +109,27 @@ class LoadApp(Hass):
         raise NotImplementedError
 
     # -- called by the hub
+
+    def set_dry_run(self, on: bool) -> None:
+        """Follow the hub's `dry_run`: send nothing (on) or take over the device (off)."""
+        if not self.config_ok:
+            return
+        with self._apply_lock:
+            if not self.host.set_dry_run(on):
+                return
+            # What the device remembers as sent belongs to the other regime: start it afresh.
+            _, self.device = self.build_device(dict(self._device_args))
+        if on:
+            self.log(
+                f"dry run (hub '{self._hub_name}'): deciding and publishing, but sending nothing "
+                "to the device; what would be sent is logged and published as 'would_send'"
+            )
+        else:
+            self.log(f"dry run over (hub '{self._hub_name}'): the next command goes to the device")
+
+    @property
+    def _hub_name(self) -> str:
+        return self.settings.hub if self.settings is not None else "?"
 
     def engine_load(self, site: Site, circuit: str | None) -> Load:
         """The static engine view of this load, in the mode now in force."""
@@ -232,7 +260,14 @@ class LoadApp(Hass):
                 "hub": s.hub,
                 "service_ok": not self.host.failing,
                 **self.device.attributes(),
+                **self._dry_run_attributes(),
             },
         )
         for extra in self.device.extra_entities(command):
             self._entities.publish_extra(extra, now_s)
+
+    def _dry_run_attributes(self) -> dict[str, Any]:
+        """`dry_run` and `would_send` (the calls kept back, one line per target; empty when
+        live). Always both: AppDaemon merges attributes into the entity's old ones, so an
+        attribute left out would keep its dry-run value in HA after the dry run."""
+        return {"dry_run": self.host.dry_run, "would_send": self.host.would_send}

@@ -5,6 +5,11 @@ converted reads as unknown and is logged once per episode (a WARNING when it sta
 the unit is usable again), not every cycle. Service calls never raise: a failed call is retried
 by the next cycle anyway, so the log says when a failure starts (a WARNING) and when it ends;
 the failures between are DEBUG lines.
+
+In a dry run (the hub's `dry_run: true`) `call` sends nothing: it answers as if the call had
+worked, so the device goes on deciding as usual, and keeps what it would have sent per target
+(an entity, a charger connector's profile) for the state entity's `would_send`, logged at INFO
+when it changes. Reading states is the same in both.
 """
 
 from __future__ import annotations
@@ -20,6 +25,55 @@ from .. import units
 #: States that say HA does not know the value (lower case, stripped).
 UNAVAILABLE_STATES = frozenset({"unavailable", "unknown", "none", ""})
 
+#: The detail `call` returns with ok in a dry run: nothing reached the device.
+DRY_RUN_DETAIL = "dry run: not sent"
+
+
+def describe_call(service: str, data: dict[str, Any]) -> str:
+    """One line for a service call: `switch/turn_on entity_id=switch.boiler`, a charging
+    profile as `TxProfile 16 A for 120 s (id 1000, stack 8, tx 7)`.
+
+    Compact and free of timestamps (an absolute profile's start and end change at every
+    refresh), so the same decision gives the same line.
+    """
+    parts = [service]
+    for key, value in data.items():
+        text = _describe_profile(value) if isinstance(value, dict) else None
+        parts.append(f"{key}={text if text is not None else value}")
+    return " ".join(parts)
+
+
+def _describe_profile(value: dict[str, Any]) -> str | None:
+    """An OCPP charging profile as one phrase; None when `value` is no charging profile."""
+    schedule = value.get("chargingSchedule")
+    if not isinstance(schedule, dict):
+        return None
+    periods = schedule.get("chargingSchedulePeriod") or [{}]
+    limit = periods[0].get("limit")
+    amount = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
+    words = [
+        str(value.get("chargingProfilePurpose")),
+        amount,
+        str(schedule.get("chargingRateUnit")),
+    ]
+    if "duration" in schedule:
+        words.append(f"for {schedule['duration']} s")
+    ids = [f"id {value.get('chargingProfileId')}", f"stack {value.get('stackLevel')}"]
+    if value.get("transactionId") is not None:
+        ids.append(f"tx {value['transactionId']}")
+    return f"{' '.join(words)} ({', '.join(ids)})"
+
+
+def call_target(data: dict[str, Any]) -> str:
+    """What a call acts on: its plain data (`entity_id`, `devid` + `conn_id`) and the id of a
+    profile it carries. Calls to one target replace each other in `would_send` (turn_on by
+    turn_off); the fail-safe and the expiring profile of one connector are two targets."""
+    parts = [f"{k}={v}" for k, v in data.items() if not isinstance(v, dict | list)]
+    for value in data.values():
+        if isinstance(value, dict) and "chargingProfileId" in value:
+            parts.append(f"profile={value['chargingProfileId']}")
+    return " ".join(parts)
+
 
 class AppDeviceHost:
     """A load app's AppDaemon calls, as its device may use them."""
@@ -30,6 +84,8 @@ class AppDeviceHost:
         self._lock = threading.Lock()
         self._unit_errors: set[str] = set()
         self._failing: str | None = None
+        self._dry_run = False
+        self._would_send: dict[str, str] = {}  # call_target -> describe_call, dry run only
 
     def log(self, msg: str, *args: Any, **kwargs: Any) -> Any:
         return self._app.log(msg, *args, **kwargs)
@@ -120,7 +176,14 @@ class AppDeviceHost:
     # -- service calls
 
     def call(self, service: str, **data: Any) -> tuple[bool, str]:
-        """Call an HA service; (ok, detail). Never raises: a failed call is retried next cycle."""
+        """Call an HA service; (ok, detail). Never raises: a failed call is retried next cycle.
+
+        In a dry run nothing is called: (True, DRY_RUN_DETAIL), and the call is kept for
+        `would_send` (an INFO line when it differs from the last one to its target).
+        """
+        if self.dry_run:
+            self._would(service, data)
+            return True, DRY_RUN_DETAIL
         try:
             result = self._app.call_service(service, suppress_log_messages=True, **data)
         except Exception as err:
@@ -156,3 +219,39 @@ class AppDeviceHost:
         """True while a failure episode runs (the state entity's `service_ok` is false)."""
         with self._lock:
             return self._failing is not None
+
+    # -- dry run
+
+    @property
+    def dry_run(self) -> bool:
+        """True while service calls are only recorded, not made."""
+        with self._lock:
+            return self._dry_run
+
+    def set_dry_run(self, on: bool) -> bool:
+        """Start or end the dry run; True when that changed something. Either way what would
+        have been sent, and a failure episode, are forgotten: they belong to the other regime
+        (a call kept back is no call that works again)."""
+        with self._lock:
+            changed = on != self._dry_run
+            self._dry_run = on
+            if changed:
+                self._would_send.clear()
+                self._failing = None
+        return changed
+
+    @property
+    def would_send(self) -> list[str]:
+        """The last call per target that a dry run kept back, in the order they first came
+        (empty when live)."""
+        with self._lock:
+            return list(self._would_send.values())
+
+    def _would(self, service: str, data: dict[str, Any]) -> None:
+        line = describe_call(service, data)
+        target = call_target(data)
+        with self._lock:
+            changed = self._would_send.get(target) != line
+            self._would_send[target] = line
+        if changed:
+            self.log(f"dry run: would call {line}")

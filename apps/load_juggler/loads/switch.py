@@ -19,7 +19,7 @@ from ..config import LoadSettings, SwitchSettings, parse_switch
 from ..engine.control_types import Command, LoadReading, LoadState, Rest
 from .base import LoadApp
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
-from .device_host import UNAVAILABLE_STATES
+from .device_host import DRY_RUN_DETAIL, UNAVAILABLE_STATES
 from .entities import sensor_attrs
 
 #: A switch drawing less than this share of its rated power counts as drawing nothing.
@@ -121,7 +121,8 @@ class SwitchDevice:
             with self._lock:
                 self._sent_on = want_on
             self._host.call_ok(service)
-            self._host.log(f"{entity} turned {'on' if want_on else 'off'} ({command.reason})")
+            if detail != DRY_RUN_DETAIL:  # a dry run logs what it kept back itself
+                self._host.log(f"{entity} turned {'on' if want_on else 'off'} ({command.reason})")
         else:
             self._host.call_failed(f"{service} {entity}", detail)
 
