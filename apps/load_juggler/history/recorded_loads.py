@@ -50,7 +50,9 @@ class RecordedLoad:
         self.phases = item.load.phases
         self._line_a: tuple[float, ...] = tuple(0.0 for _ in range(self.phases))
         self._status: str | None = None
+        #: Lines not yet reported: a unit that is not a current or power, once per line.
         self.unit_problems: list[str] = []
+        self._reported: set[str] = set()
 
     def read(self, states: RecordedStates, voltage_v: float) -> Recorded:
         if self.item.load.kind is LoadKind.PLUG:
@@ -142,5 +144,6 @@ class RecordedLoad:
         return self._amps(states, entity, None, voltage_v)
 
     def _unit_problem(self, line: str) -> None:
-        if line not in self.unit_problems:
+        if line not in self._reported:
+            self._reported.add(line)
             self.unit_problems.append(line)

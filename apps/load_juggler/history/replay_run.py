@@ -98,6 +98,8 @@ class _Recording:
             for phase, amps in line_terms(self.engine_loads[load_id], seen.line_a):
                 if phase in per_phase:
                     per_phase[phase] += amps
+            self.messages.extend((t_s, line) for line in recorded.unit_problems)
+            recorded.unit_problems.clear()
             mode = parse_mode(self.states.state(self.mode_selects[load_id]))
             if mode is not None:
                 self.modes[load_id] = mode.value
@@ -173,7 +175,9 @@ def replay(
                 plant.loads[load.id] = replace(
                     spec, connected=seen.connected, draws=seen.wants, draw_limit_a=seen.limit_a
                 )
-        plant.site = replace(plant.site, house_a=tuple(recording.house_a))
+        house_a = tuple(recording.house_a)
+        if house_a != plant.site.house_a:
+            plant.site = replace(plant.site, house_a=house_a)
         plant.settle_battery(step_s)
         grid_a = plant.grid_a()
         nodes = plant.node_currents(grid_a)
@@ -220,8 +224,6 @@ def replay(
                 ),
             )
 
-    for recorded in recording.loads.values():
-        messages.extend((0.0, line) for line in recorded.unit_problems)
     final = {
         lid: {"allocated_a": round(c.current_a if c.on else 0.0, 3), "on": c.on}
         for lid, c in commands.items()
