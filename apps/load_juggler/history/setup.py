@@ -14,25 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..config import (
-    HubConfig,
-    HubConfigError,
-    LoadConfigError,
-    LoadSettings,
-    OcppSettings,
-    SwitchSettings,
-    parse_hub,
-    parse_ocpp,
-    parse_switch,
-)
-from ..engine.errors import ConfigError
+from ..config import HubConfig, LoadSettings, OcppSettings, SwitchSettings, parse_ocpp, parse_switch
 from ..engine.model import Load
-from ..sim.example import HUB_MODULE, LOAD_PARSERS
-from ..sim.example import _check_modules as check_modules
-from ..sim.example import _loads as hub_loads
-from ..sim.scenario import ScenarioFileError, read_text
+from ..sim.example import LOAD_PARSERS, read_apps
 from .sources import HistoryError
 
 
@@ -56,37 +40,15 @@ class ReplaySite:
 
 
 def load_site(path: str | Path) -> ReplaySite:
-    """Read apps.yaml; every problem is one `ScenarioFileError` line naming the file."""
-    file = Path(path)
-    text = read_text(file, "apps.yaml file")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ScenarioFileError(f"{file}: YAML syntax error: {err}".splitlines()[0]) from None
-    if not isinstance(data, Mapping):
-        raise ScenarioFileError(f"{file}: expected app entries (name: settings)")
-    entries = {
-        str(name): args
-        for name, args in data.items()
-        if isinstance(args, Mapping) and args.get("disable") is not True
-    }
-    try:
-        check_modules(entries)
-        hubs = [name for name, args in entries.items() if args.get("module") == HUB_MODULE]
-        if len(hubs) != 1:
-            raise ScenarioFileError(
-                f"{file}: needs exactly one {HUB_MODULE} app, found {len(hubs)}"
-            )
-        hub = parse_hub(hubs[0], entries[hubs[0]])
-        engine_loads = {load.id: load for load in hub_loads(entries, hubs[0], hub)}
-        loads = tuple(
-            _load(name, args, engine_loads)
-            for name, args in entries.items()
-            if LOAD_PARSERS.get(str(args.get("module"))) is not None
-        )
-    except (HubConfigError, LoadConfigError, ConfigError) as err:
-        raise ScenarioFileError(f"{file}: {' '.join(str(err).split())}") from None
-    return ReplaySite(source=str(file), hub=hub, loads=loads)
+    """Read apps.yaml (`sim.example.read_apps`); every problem is one `ScenarioFileError`."""
+    apps = read_apps(path)
+    engine_loads = {load.id: load for load in apps.loads}
+    loads = tuple(
+        _load(name, args, engine_loads)
+        for name, args in apps.entries.items()
+        if LOAD_PARSERS.get(str(args.get("module"))) is not None
+    )
+    return ReplaySite(source=str(path), hub=apps.hub, loads=loads)
 
 
 def _load(name: str, args: Mapping[str, Any], engine_loads: Mapping[str, Load]) -> ReplayLoad:
