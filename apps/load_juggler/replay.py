@@ -1,26 +1,31 @@
 """What would Load Juggler have done in my house? Replays a recorded Home Assistant history.
 
-`python -m load_juggler.replay --apps APPS_YAML --history SOURCE [--from ISO] [--to ISO]
-[--step-s S] [--json] [--plot OUT.png]`
+`python -m load_juggler.replay --apps APPS_YAML (--history SOURCE | --ha-url URL) [--from ISO]
+[--to ISO] [--step-s S] [--json] [--plot OUT.png]`
 
 SOURCE is the recorder's SQLite database (`home-assistant_v2.db`) or a CSV downloaded from the
-History panel (`history.sources`). The site and its loads come from apps.yaml, parsed by the
-apps' own code; the house is the recorded grid minus the recorded draw of the managed loads,
-and the hub's controller decides every cycle on it (`history.replay_run`). The output is the
-simulator's summary (or `--json`, `--plot`) plus "recorded vs Load Juggler". A bad apps.yaml,
-an unreadable history or a history without a needed entity exits with status 2 and one line.
+History panel (`history.sources`); `--ha-url` asks a running Home Assistant's REST history API
+with the token in `HA_TOKEN` (`history.rest`). The site and its loads come from apps.yaml,
+parsed by the apps' own code; the house is the recorded grid minus the recorded draw of the
+managed loads, and the hub's controller decides every cycle on it (`history.replay_run`). The
+output is the simulator's summary (or `--json`, `--plot`) plus "recorded vs Load Juggler". A
+bad apps.yaml, an unreadable history or a history without a needed entity exits with status 2
+and one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
 
 from .engine.errors import ConfigError
 from .history.compare import comparison
 from .history.replay_run import replay
+from .history.rest import TOKEN_VARIABLE, read_rest
 from .history.setup import ReplaySite, check_present, load_site, needed_entities, optional_entities
 from .history.sources import HistoryError, Record, parse_time, read_history
 from .sim.report import summary
@@ -31,18 +36,17 @@ EXIT_BAD_INPUT = 2
 
 
 def _window(
-    records: list[Record], needed: Sequence[str], start: str | None, end: str | None
+    records: list[Record], needed: Sequence[str], start_s: float | None, end_s: float | None
 ) -> tuple[float, float]:
     """From `--from` or, left out, the moment every needed entity has a state; to `--to` or
     the last record."""
-    if start is not None:
-        start_s = parse_time(start, "--from")
-    else:
-        first = {}
+    if start_s is None:
+        first: dict[str, float] = {}
         for record in records:
             first.setdefault(record.entity_id, record.t_s)
         start_s = max(first[entity] for entity in needed)
-    end_s = parse_time(end, "--to") if end is not None else records[-1].t_s
+    if end_s is None:
+        end_s = records[-1].t_s
     if end_s <= start_s:
         raise HistoryError(
             f"the period to replay is empty: it ends ({end_s:.0f}) before it starts "
@@ -71,8 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Replay a recorded Home Assistant history through Load Juggler.",
     )
     parser.add_argument("--apps", required=True, metavar="APPS_YAML", help="your apps.yaml")
-    parser.add_argument(
-        "--history", required=True, metavar="SOURCE", help="home-assistant_v2.db or History CSV"
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--history", metavar="SOURCE", help="home-assistant_v2.db or History CSV")
+    source.add_argument(
+        "--ha-url",
+        metavar="URL",
+        help=f"a running Home Assistant (token in ${TOKEN_VARIABLE}); needs --from",
     )
     parser.add_argument("--from", dest="start", metavar="ISO", help="start (default: all known)")
     parser.add_argument("--to", dest="end", metavar="ISO", help="end (default: last record)")
@@ -84,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.step_s is not None and not args.step_s > 0:
         parser.error(f"--step-s {args.step_s:g}: must be > 0")
+    if args.ha_url and not args.start:
+        parser.error("--ha-url needs --from (Home Assistant would send only the last day)")
     try:
         if args.plot:
             check_plot_path(args.plot)
@@ -92,10 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         wanted = {**needed, **optional_entities(site)}
         start_s = parse_time(args.start, "--from") if args.start else None
         end_s = parse_time(args.end, "--to") if args.end else None
-        records = read_history(args.history, wanted, start_s, end_s)
-        check_present(needed, {r.entity_id for r in records}, args.history)
-        _check_grid_attributes(site, records, args.history)
-        start_s, end_s = _window(records, list(needed), args.start, args.end)
+        if args.ha_url:
+            assert start_s is not None  # --from is required with --ha-url (checked above)
+            end_s = end_s if end_s is not None else time.time()
+            records = read_rest(args.ha_url, os.environ.get(TOKEN_VARIABLE), wanted, start_s, end_s)
+        else:
+            records = read_history(args.history, wanted, start_s, end_s)
+        origin = args.history or args.ha_url
+        check_present(needed, {r.entity_id for r in records}, origin)
+        _check_grid_attributes(site, records, origin)
+        start_s, end_s = _window(records, list(needed), start_s, end_s)
         result = replay(
             site,
             records,
