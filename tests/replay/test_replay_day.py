@@ -69,3 +69,14 @@ def test_the_grid_dropout_is_counted_and_held_like_the_hub(day) -> None:
     # Unavailable from 03:00; stale after grid_stale_timeout_s (60 s), back at 03:02.
     assert len(stale) == 1 and 3 * 3600 + 55 <= stale[0] <= 3 * 3600 + 60
     assert back == [3 * 3600 + 120]
+
+
+def test_solar_energy_and_self_consumption(day) -> None:
+    """Solar steps every quarter hour from 08:00 to 17:45 along the triangle: the values sum to
+    6000 W x (210 + 190) / 20 = 120 kW over quarter hours, i.e. 30 kWh. The replayed boiler
+    runs on what was exported, so less is exported and more is used at home."""
+    assert day.solar_wh == pytest.approx(30_000.0, abs=0.5)
+    recorded = day.self_consumption(day.recorded["export_wh"])
+    replayed = day.self_consumption(day.run.metrics["export_wh"])
+    assert recorded is not None and replayed is not None
+    assert replayed > recorded + 0.2

@@ -18,6 +18,13 @@ def comparison(result: ReplayResult) -> str:
     lines = [f"  {'recorded vs Load Juggler':<28} {'recorded':>12} {'Load Juggler':>14}"]
     lines.append(_row("grid import (kWh)", rec["import_wh"] / 1000, lj["import_wh"] / 1000, 2))
     lines.append(_row("grid export (kWh)", rec["export_wh"] / 1000, lj["export_wh"] / 1000, 2))
+    recorded_share = result.self_consumption(rec["export_wh"])
+    replayed_share = result.self_consumption(lj["export_wh"])
+    if recorded_share is not None and replayed_share is not None:
+        lines.append(_row("solar (kWh)", result.solar_wh / 1000, result.solar_wh / 1000, 2))
+        lines.append(
+            _row("solar self-consumption (%)", recorded_share * 100, replayed_share * 100, 0)
+        )
     for load_id in lj["energy_wh"]:
         lines.append(
             _row(

@@ -47,6 +47,15 @@ class ReplayResult:
     recorded: dict[str, Any]
     history: dict[str, dict[str, float | int]]
     start_s: float
+    #: Recorded solar production over the period; the same in both, as solar follows the record.
+    solar_wh: float = 0.0
+
+    def self_consumption(self, export_wh: float) -> float | None:
+        """Share of the solar energy not exported (None without solar): export and solar are
+        both net of the whole house, so a battery's discharge exported would count against it."""
+        if self.solar_wh <= 0:
+            return None
+        return max(0.0, 1.0 - export_wh / self.solar_wh)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +63,7 @@ class ReplayResult:
             "recorded": self.recorded,
             "history": self.history,
             "start": self.start_s,
+            "solar_wh": round(self.solar_wh, 3),
         }
 
 
@@ -158,12 +168,14 @@ def replay(
     messages = recording.messages
     commands: dict[str, Command] = {}
     power_meters = [cid for cid, meter in hub.meters.items() if meter.power is not None]
+    solar_wh = 0.0
 
     for index in range(step_count):
         t_s = index * step_s
         voltage = recording.advance(start_s + t_s, t_s, step_s)
         modes.update(recording.modes)
         _measure_recorded(recording, recorded_metrics, plant, voltage, step_s, t_s)
+        solar_wh += (recording.site_now.solar_w or 0.0) * step_s / 3600.0
         for load in loads:
             seen = recording.seen[load.id]
             spec = plant.loads[load.id]
@@ -238,6 +250,7 @@ def replay(
         recorded=recorded_metrics.as_dict(),
         history=dict(sorted(history.items())),
         start_s=start_s,
+        solar_wh=solar_wh,
     )
 
 

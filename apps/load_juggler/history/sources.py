@@ -1,10 +1,11 @@
 """Where a recorded history comes from: Home Assistant's recorder database or a History CSV.
 
 Both give one time-ordered stream of `Record`s (epoch seconds, entity, state, attributes):
-- the recorder's SQLite file (`home-assistant_v2.db`), read with the standard library: table
-  `states` (`state`, `last_updated_ts`, `metadata_id`, `attributes_id`), the entity ids in
-  `states_meta`, the attributes as JSON in `state_attributes.shared_attrs`. Only the entities
-  asked for are read, so a year-old database is not loaded whole;
+- the recorder's SQLite file (`home-assistant_v2.db`, HA 2023.4 or later), read with the
+  standard library: table `states` (`state`, `last_updated_ts`, `metadata_id`,
+  `attributes_id`), the entity ids in `states_meta`, the attributes as JSON in
+  `state_attributes.shared_attrs`. Only the entities asked for are read, so a year-old
+  database is not loaded whole;
 - the CSV the History panel downloads (`entity_id,state,last_changed`, ISO times): it carries no
   attributes, so a unit is whatever the apps assume for an entity without one.
 A MariaDB/PostgreSQL recorder has the same tables; reading it is not built (export a CSV).
@@ -131,7 +132,7 @@ def _read_sqlite(file: Path, wanted: frozenset[str], end_s: float | None) -> lis
         return _query(db, wanted, end_s)
     except sqlite3.Error as err:
         raise HistoryError(
-            f"--history {file}: not a Home Assistant recorder database "
+            f"--history {file}: not a Home Assistant recorder database of HA 2023.4 or later "
             f"(tables states, states_meta, state_attributes): {err}"
         ) from None
     finally:
