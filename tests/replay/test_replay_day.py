@@ -64,6 +64,10 @@ def test_the_replayed_boiler_runs_on_export_above_its_power(day) -> None:
 def test_the_grid_dropout_is_counted_and_held_like_the_hub(day) -> None:
     for entity in ("sensor.grid_current_l1", "sensor.grid_current_l2", "sensor.grid_current_l3"):
         assert day.history[entity]["unavailable_s"] == 120.0
+        assert day.history[entity]["unit_changes"] == 0
+    # Phase A changes at 00:00, 03:00, 03:02, 07:00, 08:00, then with solar and the car until
+    # 19:00 and 21:10: three silences over an hour (00:00-03:00, 03:02-07:00, 19:00-21:10).
+    assert day.history["sensor.grid_current_l1"]["silent_periods"] == 3
     stale = [t for t, line in day.run.messages if "no valid value" in line]
     back = [t for t, line in day.run.messages if "is back" in line]
     # Unavailable from 03:00; stale after grid_stale_timeout_s (60 s), back at 03:02.

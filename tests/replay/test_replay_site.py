@@ -83,3 +83,22 @@ def test_a_load_meter_in_a_wrong_unit_is_named_once(tmp_path: Path) -> None:
     named = [line for _, line in result.run.messages if "sensor.wallbox_current_import" in line]
     assert len(named) == 1 and "'kWh'" in named[0]
     assert result.recorded["energy_wh"]["wallbox"] == 0.0
+
+
+def test_a_car_that_took_less_than_offered_takes_no_more_in_the_replay(tmp_path: Path) -> None:
+    """From 19:30 the recorded car takes only 10 A of the 16 A offered (its battery nearly
+    full): the replay offers up to 16 A but the car takes 10 A, as it did."""
+    rows = [
+        (e, "10", t + 1, a) if e == "sensor.wallbox_current_import" and s == "16" else (e, s, t, a)
+        for e, s, t, a in csv_rows(DAY_CSV)
+    ]
+    # The 16 A record stays at 18:10; the 10 A one is moved to 19:30.
+    rows = [(e, s, at("19:30") if s == "10" else t, a) for e, s, t, a in rows]
+    rows.append(("sensor.wallbox_current_import", "16", at("18:10"), {}))
+    result = replay_file(write_db(tmp_path / "day.db", rows), "19:00", "21:00")
+    # 19:00-19:30 at 16 A, 19:30-21:00 at 10 A: (16 x 30 + 10 x 90) / 60 x 690 W/A = 15 870 Wh;
+    # the replay starts from 6 A and ramps at 0.2 A/s to 16 A (50 s, some 50 Wh less). Taking
+    # what it was offered, the car would have drawn 16 A x 2 h x 690 W/A = 22 080 Wh.
+    expected_wh = (16 * 30 + 10 * 90) / 60 * 690
+    assert result.run.metrics["energy_wh"]["wallbox"] == pytest.approx(expected_wh, abs=100)
+    assert result.recorded["energy_wh"]["wallbox"] == pytest.approx(expected_wh, abs=1)
