@@ -87,6 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--step-s", type=float, default=None, help="cycle length (default: the hub's period_s)"
     )
+    parser.add_argument(
+        "--price-entity",
+        metavar="ENTITY",
+        help="a recorded price per kWh of import (sensor.*): adds the import cost",
+    )
     parser.add_argument("--json", action="store_true", help="print final, metrics, recorded")
     parser.add_argument("--plot", metavar="OUT.png", help="write a plot of the replay")
     args = parser.parse_args(argv)
@@ -99,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_plot_path(args.plot)
         site = load_site(args.apps)
         needed = needed_entities(site)
+        if args.price_entity:
+            needed[args.price_entity] = "--price-entity"
         wanted = {**needed, **optional_entities(site)}
         start_s = parse_time(args.start, "--from") if args.start else None
         end_s = parse_time(args.end, "--to") if args.end else None
@@ -120,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.step_s or site.hub.period_s,
             keep_steps=args.json,
             keep_series=bool(args.plot),
+            price_entity=args.price_entity,
         )
     except (PlotPathError, HistoryError, ScenarioFileError, ConfigError) as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)

@@ -25,6 +25,8 @@ def comparison(result: ReplayResult) -> str:
         lines.append(
             _row("solar self-consumption (%)", recorded_share * 100, replayed_share * 100, 0)
         )
+    if result.cost is not None:
+        lines.append(_row("import cost", result.cost[0], result.cost[1], 2))
     for load_id in lj["energy_wh"]:
         lines.append(
             _row(

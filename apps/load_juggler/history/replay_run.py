@@ -28,6 +28,7 @@ from ..engine.control_types import Command, CycleResult, Plant, Readings
 from ..engine.controller import Controller
 from ..engine.model import SITE_NODE
 from ..engine.node_totals import line_terms, node_totals
+from ..engine.smoothing import finite_or_none
 from ..sim.metrics import Metrics
 from ..sim.plant import PlantState
 from ..sim.runner import MAX_SERIES_POINTS, RunResult, Series
@@ -49,6 +50,8 @@ class ReplayResult:
     start_s: float
     #: Recorded solar production over the period; the same in both, as solar follows the record.
     solar_wh: float = 0.0
+    #: Import cost at the recorded price (`--price-entity`), recorded and replayed; None without.
+    cost: tuple[float, float] | None = None
 
     def self_consumption(self, export_wh: float) -> float | None:
         """Share of the solar energy not exported (None without solar): export and solar are
@@ -64,6 +67,9 @@ class ReplayResult:
             "history": self.history,
             "start": self.start_s,
             "solar_wh": round(self.solar_wh, 3),
+            "cost": None
+            if self.cost is None
+            else {"recorded": round(self.cost[0], 4), "replayed": round(self.cost[1], 4)},
         }
 
 
@@ -130,8 +136,13 @@ def replay(
     *,
     keep_steps: bool = False,
     keep_series: bool = False,
+    price_entity: str | None = None,
 ) -> ReplayResult:
-    """Replay `records` from epoch `start_s` to `end_s` in cycles of `step_s`."""
+    """Replay `records` from epoch `start_s` to `end_s` in cycles of `step_s`.
+
+    `price_entity`: a recorded price per kWh of import; the import of each cycle, recorded and
+    replayed, is costed at the price of that moment (an unavailable price holds the last one).
+    """
     hub = site.hub
     loads = tuple(item.load for item in site.loads)
     site_spec = SiteSpec(site=hub.site, solar_w=0.0, house_a=(0.0,) * hub.site.phases, battery=None)
@@ -169,6 +180,8 @@ def replay(
     commands: dict[str, Command] = {}
     power_meters = [cid for cid, meter in hub.meters.items() if meter.power is not None]
     solar_wh = 0.0
+    price = _Price(recording.states, price_entity)
+    cost = [0.0, 0.0]
 
     for index in range(step_count):
         t_s = index * step_s
@@ -176,6 +189,7 @@ def replay(
         modes.update(recording.modes)
         _measure_recorded(recording, recorded_metrics, plant, voltage, step_s, t_s)
         solar_wh += (recording.site_now.solar_w or 0.0) * step_s / 3600.0
+        per_kwh = price.now()
         for load in loads:
             seen = recording.seen[load.id]
             spec = plant.loads[load.id]
@@ -195,6 +209,8 @@ def replay(
         nodes = plant.node_currents(grid_a)
         metrics.add_currents(nodes, step_s, t_s)
         metrics.add_grid_power(grid_a, voltage, step_s)
+        for i, amps in enumerate((recording.grid_a, grid_a)):
+            cost[i] += max(0.0, sum(amps) * voltage) * step_s / 3.6e6 * per_kwh
         for load in loads:
             metrics.add_load_energy(load.id, sum(plant.draw_a(load.id)) * voltage, step_s)
 
@@ -251,6 +267,7 @@ def replay(
         history=dict(sorted(history.items())),
         start_s=start_s,
         solar_wh=solar_wh,
+        cost=None if price_entity is None else (cost[0], cost[1]),
     )
 
 
@@ -277,6 +294,23 @@ def _measure_recorded(
             nodes[circuit.id] = tuple(totals[circuit.id][p] for p in plant.phases)
     metrics.add_currents(nodes, step_s, t_s)
     metrics.add_grid_power(tuple(recording.grid_a), voltage, step_s)
+
+
+class _Price:
+    """The recorded price per kWh now; 0 until it is first known, then its last value."""
+
+    def __init__(self, states: RecordedStates, entity: str | None) -> None:
+        self.states = states
+        self.entity = entity
+        self.value = 0.0
+
+    def now(self) -> float:
+        if self.entity is None:
+            return 0.0
+        number = finite_or_none(self.states.state(self.entity))
+        if number is not None:
+            self.value = number
+        return self.value
 
 
 def _decide(
