@@ -190,20 +190,7 @@ def replay(
         _measure_recorded(recording, recorded_metrics, plant, voltage, step_s, t_s)
         solar_wh += (recording.site_now.solar_w or 0.0) * step_s / 3600.0
         per_kwh = price.now()
-        for load in loads:
-            seen = recording.seen[load.id]
-            spec = plant.loads[load.id]
-            if (spec.connected, spec.draws, spec.draw_limit_a) != (
-                seen.connected,
-                seen.wants,
-                seen.limit_a,
-            ):
-                plant.loads[load.id] = replace(
-                    spec, connected=seen.connected, draws=seen.wants, draw_limit_a=seen.limit_a
-                )
-        house_a = tuple(recording.house_a)
-        if house_a != plant.site.house_a:
-            plant.site = replace(plant.site, house_a=house_a)
+        _follow_recording(plant, recording)
         plant.settle_battery(step_s)
         grid_a = plant.grid_a()
         nodes = plant.node_currents(grid_a)
@@ -214,19 +201,11 @@ def replay(
         for load in loads:
             metrics.add_load_energy(load.id, sum(plant.draw_a(load.id)) * voltage, step_s)
 
-        own = plant.readings(grid_a, modes, t_s)
         site_now = recording.site_now
-        recorded_grid = site_now.grid_a or (None,) * len(phases)
-        readings = replace(
-            site_now,
-            # What the meter would read with these loads; unavailable where the recording was.
-            grid_a=tuple(
-                None if g is None else a for g, a in zip(recorded_grid, grid_a, strict=True)
-            ),
-            loads=own.loads,
-            circuit_a=own.circuit_a,
-            circuit_power_w={cid: sum(nodes[cid]) * voltage for cid in power_meters},
-        )
+        readings = _hub_readings(site_now, plant.readings(grid_a, modes, t_s), grid_a)
+        if power_meters:
+            power_w = {cid: sum(nodes[cid]) * voltage for cid in power_meters}
+            readings = replace(readings, circuit_power_w=power_w)
         result = _decide(controller, readings, metrics, t_s)
         plant.apply(result.commands)
         commands = result.commands
@@ -268,6 +247,33 @@ def replay(
         start_s=start_s,
         solar_wh=solar_wh,
         cost=None if price_entity is None else (cost[0], cost[1]),
+    )
+
+
+def _follow_recording(plant: PlantState, recording: _Recording) -> None:
+    """Put the recorded house and each car's recorded session into the plant."""
+    for load_id, seen in recording.seen.items():
+        spec = plant.loads[load_id]
+        now = (seen.connected, seen.wants, seen.limit_a)
+        if (spec.connected, spec.draws, spec.draw_limit_a) != now:
+            plant.loads[load_id] = replace(
+                spec, connected=seen.connected, draws=seen.wants, draw_limit_a=seen.limit_a
+            )
+    house_a = tuple(recording.house_a)
+    if house_a != plant.site.house_a:
+        plant.site = replace(plant.site, house_a=house_a)
+
+
+def _hub_readings(site_now: Readings, own: Readings, grid_a: tuple[float, ...]) -> Readings:
+    """What the hub would read: the recorded solar, battery, voltage and import cap; the grid
+    meter as it would read with the replayed loads (unavailable where the recording was); the
+    loads' and circuit meters' readings from the plant."""
+    recorded_grid = site_now.grid_a or (None,) * len(grid_a)
+    return replace(
+        site_now,
+        grid_a=tuple(None if g is None else a for g, a in zip(recorded_grid, grid_a, strict=True)),
+        loads=own.loads,
+        circuit_a=own.circuit_a,
     )
 
 
