@@ -2,6 +2,8 @@
 # The two commands a fresh machine needs (see README.md):
 #   ./run.sh demo   install, then simulate the example configuration and write a plot
 #   ./run.sh test   install, then run the whole test suite (lint, unit, app, scenario, end-to-end)
+#   ./run.sh replay --apps APPS_YAML --history DB_OR_CSV [...]   install, then replay a recorded
+#                   Home Assistant history through Load Juggler (README "Replay ...")
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -31,8 +33,13 @@ case "${1:-}" in
         "$VENV/bin/ruff" check .
         "$VENV/bin/python" -m pytest "$@"
         ;;
+    replay)
+        shift
+        install_main
+        PYTHONPATH=apps "$VENV/bin/python" -m load_juggler.replay "$@"
+        ;;
     *)
-        echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2
+        echo "usage: ./run.sh demo | ./run.sh test [pytest args] | ./run.sh replay ARGS" >&2
         exit 2
         ;;
 esac

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,18 @@ def _house_a(hour: float, phases: int) -> tuple[float, ...]:
     return tuple(house)
 
 
-def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
-    """The day's scenario and the hub's own controller settings."""
+@dataclass(frozen=True)
+class AppsFile:
+    """An apps.yaml's Load Juggler apps, refused for what the hub would refuse (also read by
+    the replay, `history.setup`): every entry by name, the hub, and its loads."""
+
+    entries: dict[str, Mapping[str, Any]]
+    hub: HubConfig
+    loads: list[Load]
+
+
+def read_apps(path: str | Path) -> AppsFile:
+    """Read and check an apps.yaml; every problem is one `ScenarioFileError` naming the file."""
     file = Path(path)
     text = read_text(file, "apps.yaml file")
     try:
@@ -87,16 +98,24 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
         if isinstance(args, Mapping) and args.get("disable") is not True
     }
     try:
-        _check_modules(entries)
+        check_modules(entries)
         hubs = [name for name, args in entries.items() if args.get("module") == HUB_MODULE]
         if len(hubs) != 1:
             raise ScenarioFileError(
                 f"{file}: needs exactly one {HUB_MODULE} app, found {len(hubs)}"
             )
         hub = parse_hub(hubs[0], entries[hubs[0]])
-        loads = _loads(entries, hubs[0], hub)
+        loads = hub_loads(entries, hubs[0], hub)
     except (HubConfigError, LoadConfigError, ConfigError) as err:
         raise ScenarioFileError(f"{file}: {err}") from None
+    return AppsFile(entries=entries, hub=hub, loads=loads)
+
+
+def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
+    """The day's scenario and the hub's own controller settings."""
+    file = Path(path)
+    apps = read_apps(file)
+    hub, loads = apps.hub, apps.loads
 
     site = hub.site
     battery = None
@@ -132,7 +151,7 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
     return scenario, hub.control
 
 
-def _check_modules(entries: Mapping[str, Mapping[str, Any]]) -> None:
+def check_modules(entries: Mapping[str, Mapping[str, Any]]) -> None:
     """An entry meant for Load Juggler whose `module` or `class` AppDaemon would not find is
     named, not silently left out of the demo (other apps in the same file are left alone)."""
     for name, args in entries.items():
@@ -155,7 +174,9 @@ def _check_modules(entries: Mapping[str, Mapping[str, Any]]) -> None:
             )
 
 
-def _loads(entries: Mapping[str, Mapping[str, Any]], hub_name: str, hub: HubConfig) -> list[Load]:
+def hub_loads(
+    entries: Mapping[str, Mapping[str, Any]], hub_name: str, hub: HubConfig
+) -> list[Load]:
     """The load apps the hub would register, refused for the same reasons the hub refuses
     them (`Hub.register_load`): a contradicting or unknown circuit, a load the site cannot take."""
     owner = {load_id: circuit for circuit, ids in hub.members.items() for load_id in ids}
