@@ -30,7 +30,7 @@ from appdaemon.plugins.hass.hassapi import Hass
 
 from .config import HubConfig, HubConfigError, parse_hub
 from .cycle_log import CycleLog
-from .engine.control_types import Command, CycleResult, LoadState, Plant, Readings, SiteStatus
+from .engine.control_types import Command, CycleResult, LoadState, Readings, SiteConfig, SiteStatus
 from .engine.controller import Controller
 from .engine.errors import ConfigError
 from .engine.model import Load
@@ -85,7 +85,9 @@ class Hub(Hass):
         self._entities.publisher.republish_s = config.republish_s
         self._owner_of = {load: cid for cid, loads in config.members.items() for load in loads}
         self._controller = Controller(
-            Plant(site=config.site, circuits=config.circuits, loads=(), settings=config.control)
+            SiteConfig(
+                site=config.site, circuits=config.circuits, loads=(), settings=config.control
+            )
         )
         self._reader = SiteReader(config, self._full_state, self._episodes)
         self._members = MemberCheck(config.members, self.name, started_s, self._episodes)
@@ -218,7 +220,7 @@ class Hub(Hass):
         missing = self._members.update(now_s, self._registry.names())
         loads, unplaced, changed = self._registry.for_cycle(missing)
         if changed is not None:
-            plant = Plant(
+            plant = SiteConfig(
                 site=config.site, circuits=config.circuits, loads=changed, settings=config.control
             )
             try:

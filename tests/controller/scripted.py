@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from load_juggler.engine.control_types import (
     ControlSettings,
     LoadReading,
-    Plant,
     Readings,
+    SiteConfig,
 )
 from load_juggler.engine.controller import Controller
 from load_juggler.engine.model import (
@@ -100,7 +100,9 @@ def make(
     *loads: Load, settings: ControlSettings | None = None, engine: ScriptedEngine | None = None
 ) -> tuple[Controller, ScriptedEngine]:
     engine = engine or ScriptedEngine()
-    plant = Plant(site=Site(), circuits=(), loads=loads, settings=settings or ControlSettings())
+    plant = SiteConfig(
+        site=Site(), circuits=(), loads=loads, settings=settings or ControlSettings()
+    )
     return Controller(plant, allocate_fn=engine), engine
 
 

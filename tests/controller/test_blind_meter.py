@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from load_juggler.engine.control_types import ControlSettings, LoadState, Plant
+from load_juggler.engine.control_types import ControlSettings, LoadState, SiteConfig
 from load_juggler.engine.controller import Controller
 from load_juggler.engine.model import Circuit, Load, Mode, Site
 
@@ -38,7 +38,7 @@ def _amps(result, load_id: str) -> float:  # type: ignore[no-untyped-def]
 def test_a_grid_glitch_holds_a_ramping_car_until_the_next_valid_sample() -> None:
     car = _car("car")
     controller = Controller(
-        Plant(site=Site(phases=1, main_breaker_a=25.0), circuits=(), loads=(car,))
+        SiteConfig(site=Site(phases=1, main_breaker_a=25.0), circuits=(), loads=(car,))
     )
     plant = TinyPlant(phases=1, house_a=[5.0], devices={"car": Device(car)})
     amps = []
@@ -61,7 +61,7 @@ def test_a_blind_circuit_meter_holds_only_the_loads_behind_it() -> None:
     garage_car = _car("garage_car", circuit="garage")
     street_car = _car("street_car")
     controller = Controller(
-        Plant(
+        SiteConfig(
             site=Site(phases=1, main_breaker_a=63.0),
             circuits=(Circuit(id="garage", limit_a=32.0),),
             loads=(garage_car, street_car),
@@ -87,7 +87,7 @@ def test_a_blind_circuit_meter_holds_only_the_loads_behind_it() -> None:
 def test_a_cut_still_applies_while_the_grid_is_blind() -> None:
     car = _car("car")
     controller = Controller(
-        Plant(
+        SiteConfig(
             site=Site(phases=1, main_breaker_a=25.0),
             circuits=(),
             loads=(car,),

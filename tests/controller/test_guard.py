@@ -11,8 +11,8 @@ from load_juggler.engine.control_types import (
     LoadReading,
     LoadState,
     Overload,
-    Plant,
     Readings,
+    SiteConfig,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
@@ -28,7 +28,9 @@ def _make(
     settings: ControlSettings = NO_TIMERS,
     circuits: tuple[Circuit, ...] = (),
 ) -> Controller:
-    plant = Plant(site=Site(main_breaker_a=25.0), circuits=circuits, loads=loads, settings=settings)
+    plant = SiteConfig(
+        site=Site(main_breaker_a=25.0), circuits=circuits, loads=loads, settings=settings
+    )
     return Controller(plant, allocate_fn=ScriptedEngine())
 
 
@@ -90,7 +92,7 @@ def test_mode_urgency_comes_before_priority_and_a_load_at_0_gives_nothing() -> N
         car("c_off", mode=Mode.OFF, priority=1),
     )
     controller = Controller(
-        Plant(site=Site(main_breaker_a=40.0), circuits=(), loads=loads, settings=NO_TIMERS),
+        SiteConfig(site=Site(main_breaker_a=40.0), circuits=(), loads=loads, settings=NO_TIMERS),
         allocate_fn=ScriptedEngine(offer_a={"b_prio": 10.0}),
     )
     names = {ld.id: LoadReading() for ld in loads}

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from load_juggler.engine.control_types import (
     ControlSettings,
     LoadReading,
-    Plant,
     Readings,
+    SiteConfig,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
@@ -135,7 +135,7 @@ def _setup(case: Case) -> tuple[Controller, TinyPlant]:
     settings = ControlSettings(overload_grace_s=case.grace_s)
     circuits = () if case.sub_limit_a is None else (Circuit(id="sub", limit_a=case.sub_limit_a),)
     controller = Controller(
-        Plant(site=case.site, circuits=circuits, loads=case.loads, settings=settings)
+        SiteConfig(site=case.site, circuits=circuits, loads=case.loads, settings=settings)
     )
     devices = {
         ld.id: Device(ld, meter_every=every, stuck_a=stuck)

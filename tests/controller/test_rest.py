@@ -14,9 +14,9 @@ from load_juggler.engine.control_types import (
     CycleResult,
     LoadReading,
     LoadState,
-    Plant,
     Readings,
     Rest,
+    SiteConfig,
 )
 from load_juggler.engine.controller import Controller
 from load_juggler.engine.model import Circuit, Load, LoadKind, Mode, Site
@@ -65,7 +65,7 @@ def _step(
 
 def _two_cars() -> Controller:
     site = Site(phases=3, main_breaker_a=16.0)
-    plant = Plant(site=site, circuits=(), loads=(evse("a"), evse("b")), settings=QUICK)
+    plant = SiteConfig(site=site, circuits=(), loads=(evse("a"), evse("b")), settings=QUICK)
     return Controller(plant)
 
 
@@ -124,7 +124,7 @@ def test_a_finished_car_no_longer_takes_the_min_offer_of_a_waiting_car(
     # (6 + 6 = 12 > 10). Reported only as "not drawing", A takes the offer by priority and B
     # gets nothing; finished, A gets 0 and the offer goes to B: 6 A.
     site = Site(phases=3, main_breaker_a=10.0)
-    plant = Plant(
+    plant = SiteConfig(
         site=site,
         circuits=(),
         loads=(evse("a", priority=1), evse("b", priority=2)),
@@ -149,7 +149,7 @@ def test_a_car_asking_again_gets_its_min_at_once() -> None:
     # (SuspendedEVSE: drawing, no rest). The 180 s min off time of the finished session does not
     # apply to the new one: the car starts at its 6 A min in that very cycle.
     site = Site(phases=3, main_breaker_a=16.0)
-    controller = Controller(Plant(site=site, circuits=(), loads=(evse("a"),), settings=QUICK))
+    controller = Controller(SiteConfig(site=site, circuits=(), loads=(evse("a"),), settings=QUICK))
     a_a = 0.0
     for now_s in (0.0, 5.0, 10.0):
         a_a = _amps(
@@ -191,7 +191,7 @@ def test_an_idle_charger_gets_nothing_and_says_why() -> None:
 def _heater_and_car() -> tuple[Controller, float, float]:
     """1-phase 20 A site, no house load: heater (prio 1, 10 A) on, car (prio 2) gets 20 - 10."""
     site = Site(phases=1, main_breaker_a=20.0)
-    plant = Plant(
+    plant = SiteConfig(
         site=site,
         circuits=(),
         loads=(_heater(), evse("car", phases=1, max_a=32.0, priority=2)),
@@ -273,7 +273,7 @@ def test_a_switch_we_keep_off_is_not_resting_and_starts_when_there_is_room() -> 
     # A "satisfied" report for a switch we keep off (switched on by hand, 0 W) is not a rest:
     # when the house drops to 5 A the engine reserves 10 A for it and switches it on.
     site = Site(phases=1, main_breaker_a=20.0)
-    controller = Controller(Plant(site=site, circuits=(), loads=(_heater(),), settings=QUICK))
+    controller = Controller(SiteConfig(site=site, circuits=(), loads=(_heater(),), settings=QUICK))
     off = _step(controller, 0.0, (15.0,), {"heater": LoadReading(draw_a=(0.0,))})
     assert off.commands["heater"].on is False
     room = _step(controller, 5.0, (5.0,), {"heater": LoadReading(draw_a=(0.0,), rest=SATISFIED)})
@@ -304,7 +304,7 @@ def test_the_guard_switches_off_a_satisfied_switch_on_an_overloaded_circuit() ->
     # limit. The engine reserves nothing for the heater, so only the guard can act: on the
     # second cycle that measures the overload it switches the heater off.
     site = Site(phases=1, main_breaker_a=40.0)
-    plant = Plant(
+    plant = SiteConfig(
         site=site,
         circuits=(Circuit(id="boiler", limit_a=10.0),),
         loads=(_heater(circuit="boiler"),),

@@ -12,7 +12,7 @@ from load_juggler.engine.control_types import (
     CycleResult,
     LoadReading,
     LoadState,
-    Plant,
+    SiteConfig,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
@@ -382,7 +382,7 @@ def test_a_reload_keeps_the_live_mode_unless_the_configured_mode_changed() -> No
 
 def test_a_reload_that_changes_the_site_phases_starts_the_site_filters_over() -> None:
     engine = ScriptedEngine()
-    one = Plant(site=Site(phases=1), circuits=(), loads=(car(mode=Mode.CONTINUOUS, phases=1),))
+    one = SiteConfig(site=Site(phases=1), circuits=(), loads=(car(mode=Mode.CONTINUOUS, phases=1),))
     controller = Controller(one, allocate_fn=engine)
     controller.step(0.0, readings((4.0,), car=LoadReading()))
     controller.replace_plant(replace(one, site=Site(phases=3)))

@@ -11,8 +11,8 @@ from load_juggler.engine.control_types import (
     ControlSettings,
     LoadReading,
     LoadState,
-    Plant,
     Readings,
+    SiteConfig,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
@@ -112,7 +112,7 @@ def test_no_grid_reading_ever_means_the_engine_assumes_the_worst() -> None:
 
 
 def test_no_grid_reading_ever_with_the_real_engine_gives_nothing() -> None:
-    plant = Plant(site=Site(), circuits=(), loads=(car(mode=Mode.CONTINUOUS),))
+    plant = SiteConfig(site=Site(), circuits=(), loads=(car(mode=Mode.CONTINUOUS),))
     controller = Controller(plant)
     result = controller.step(0.0, Readings(grid_a=None, loads={"car": LoadReading()}))
     assert result.commands["car"].on is False

@@ -6,8 +6,8 @@ from load_juggler.engine.control_types import (
     ControlSettings,
     CycleResult,
     LoadReading,
-    Plant,
     Readings,
+    SiteConfig,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
@@ -32,7 +32,7 @@ def _scripted(site: Site, **settings: object) -> tuple[Controller, ScriptedEngin
     load = car(mode=Mode.CONTINUOUS)
     if site.phases == 1:
         load = car(mode=Mode.CONTINUOUS, phases=1, phase_map=("A",))
-    plant = Plant(
+    plant = SiteConfig(
         site=site,
         circuits=(),
         loads=(load,),
@@ -51,7 +51,7 @@ def _read(**values: object) -> Readings:
 
 def test_an_import_cap_at_or_below_0_means_green_power_only() -> None:
     load = Load(id="car", mode=Mode.CONTINUOUS, min_a=6.0, max_a=16.0)
-    controller = Controller(Plant(site=Site(), circuits=(), loads=(load,), settings=QUICK))
+    controller = Controller(SiteConfig(site=Site(), circuits=(), loads=(load,), settings=QUICK))
     sunny = dict(grid_a=(-6.0, -6.0, -6.0), solar_w=4140.0)
     for t, cap in ((0.0, 0.0), (5.0, -500.0), (10.0, 0.0)):
         result = controller.step(
@@ -188,7 +188,7 @@ def test_import_above_twice_the_main_breaker_is_a_glitch() -> None:
 
 
 def _garage_site(circuits: tuple[Circuit, ...], load: Load) -> tuple[Controller, TinyPlant]:
-    plant_cfg = Plant(
+    plant_cfg = SiteConfig(
         site=Site(main_breaker_a=63.0), circuits=circuits, loads=(load,), settings=QUICK
     )
     controller = Controller(plant_cfg)
@@ -242,7 +242,7 @@ def test_a_circuit_power_meter_is_checked_against_max_power_w() -> None:
         circuit="garage",
     )
     controller = Controller(
-        Plant(
+        SiteConfig(
             site=Site(main_breaker_a=63.0),
             circuits=(Circuit(id="garage", max_power_w=3680.0),),
             loads=(load,),
@@ -293,7 +293,9 @@ def test_a_plug_rated_current_is_what_it_is_trusted_with_when_on() -> None:
         max_a=10.0,
     )
     engine = ScriptedEngine()
-    controller = Controller(Plant(site=Site(), circuits=(), loads=(heater,)), allocate_fn=engine)
+    controller = Controller(
+        SiteConfig(site=Site(), circuits=(), loads=(heater,)), allocate_fn=engine
+    )
     controller.step(
         0.0, Readings(grid_a=(12.0, 0.0, 0.0), loads={"heater": LoadReading(draw_a=(0.0,))})
     )

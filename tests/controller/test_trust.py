@@ -14,7 +14,7 @@ from load_juggler.engine.control_types import (
     LoadReading,
     LoadState,
     Overload,
-    Plant,
+    SiteConfig,
     SiteStatus,
 )
 from load_juggler.engine.controller import Controller
@@ -52,7 +52,7 @@ def _run(
 def test_a_plug_switched_on_by_hand_is_background_and_flagged_after_90_s() -> None:
     site = Site(phases=3, main_breaker_a=25.0)
     loads = (evse("car"), _heater(Mode.OFF))
-    controller = Controller(Plant(site=site, circuits=(), loads=loads))
+    controller = Controller(SiteConfig(site=site, circuits=(), loads=loads))
     plant = TinyPlant(
         phases=3,
         house_a=[10.0, 10.0, 10.0],
@@ -94,7 +94,7 @@ def _lagging_site(tolerance_a: float) -> tuple[Controller, TinyPlant]:
     site = Site(phases=1, main_breaker_a=32.0)
     load = evse("car", phases=1, max_a=32.0)
     settings = ControlSettings(draw_tolerance_a=tolerance_a)
-    controller = Controller(Plant(site=site, circuits=(), loads=(load,), settings=settings))
+    controller = Controller(SiteConfig(site=site, circuits=(), loads=(load,), settings=settings))
     plant = TinyPlant(phases=1, house_a=[10.0], devices={"car": Device(load)})
     warm = _run(controller, plant, 0.0, 30)
     assert warm[-1].commands["car"].current_a == 22.0  # 32 - 10
@@ -140,7 +140,7 @@ def test_the_guard_reaches_past_a_charger_that_ignores_its_profile() -> None:
     site = Site(phases=1, main_breaker_a=32.0)
     heater = _heater(Mode.CONTINUOUS, priority=1)
     car_load = evse("car", phases=1, max_a=32.0, priority=2)
-    controller = Controller(Plant(site=site, circuits=(), loads=(heater, car_load)))
+    controller = Controller(SiteConfig(site=site, circuits=(), loads=(heater, car_load)))
     plant = TinyPlant(
         phases=1, house_a=[5.0], devices={"heater": Device(heater), "car": Device(car_load)}
     )
@@ -176,7 +176,7 @@ def test_the_guard_reaches_past_a_charger_that_ignores_its_profile() -> None:
 def test_a_grid_meter_at_minus_100000_is_a_glitch_not_export() -> None:
     site = Site(phases=3, main_breaker_a=25.0)
     load = evse("car")
-    controller = Controller(Plant(site=site, circuits=(), loads=(load,)))
+    controller = Controller(SiteConfig(site=site, circuits=(), loads=(load,)))
     plant = TinyPlant(phases=3, house_a=[18.0, 18.0, 18.0], devices={"car": Device(load)})
     assert _run(controller, plant, 0.0, 4)[-1].commands["car"].current_a == 7.0  # 25 - 18
     garbage = []
@@ -198,7 +198,7 @@ def test_a_grid_meter_at_minus_100000_is_a_glitch_not_export() -> None:
 def test_a_charger_reporting_1e6_a_per_line_is_held_not_subtracted() -> None:
     site = Site(phases=3, main_breaker_a=25.0)
     load = evse("car")
-    controller = Controller(Plant(site=site, circuits=(), loads=(load,)))
+    controller = Controller(SiteConfig(site=site, circuits=(), loads=(load,)))
     plant = TinyPlant(phases=3, house_a=[19.0, 19.0, 19.0], devices={"car": Device(load)})
     assert _run(controller, plant, 0.0, 3)[-1].commands["car"].current_a == 6.0  # 25 - 19
     results = []

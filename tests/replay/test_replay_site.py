@@ -88,13 +88,15 @@ def test_a_load_meter_in_a_wrong_unit_is_named_once(tmp_path: Path) -> None:
 def test_a_car_that_took_less_than_offered_takes_no_more_in_the_replay(tmp_path: Path) -> None:
     """From 19:30 the recorded car takes only 10 A of the 16 A offered (its battery nearly
     full): the replay offers up to 16 A but the car takes 10 A, as it did."""
+    # current_import is the sum of the lines: 48 A for 16 A a line, 30 A for 10 A.
     rows = [
-        (e, "10", t + 1, a) if e == "sensor.wallbox_current_import" and s == "16" else (e, s, t, a)
+        (e, "30", t + 1, a) if e == "sensor.wallbox_current_import" and s == "48" else (e, s, t, a)
         for e, s, t, a in csv_rows(DAY_CSV)
     ]
-    # The 16 A record stays at 18:10; the 10 A one is moved to 19:30.
-    rows = [(e, s, at("19:30") if s == "10" else t, a) for e, s, t, a in rows]
-    rows.append(("sensor.wallbox_current_import", "16", at("18:10"), {}))
+    # The 48 A record stays at 18:10; the 30 A one is moved to 19:30.
+    car = "sensor.wallbox_current_import"
+    rows = [(e, s, at("19:30") if (e, s) == (car, "30") else t, a) for e, s, t, a in rows]
+    rows.append(("sensor.wallbox_current_import", "48", at("18:10"), {}))
     result = replay_file(write_db(tmp_path / "day.db", rows), "19:00", "21:00")
     # 19:00-19:30 at 16 A, 19:30-21:00 at 10 A: (16 x 30 + 10 x 90) / 60 x 690 W/A = 15 870 Wh;
     # the replay starts from 6 A and ramps at 0.2 A/s to 16 A (50 s, some 50 Wh less). Taking
@@ -102,3 +104,15 @@ def test_a_car_that_took_less_than_offered_takes_no_more_in_the_replay(tmp_path:
     expected_wh = (16 * 30 + 10 * 90) / 60 * 690
     assert result.run.metrics["energy_wh"]["wallbox"] == pytest.approx(expected_wh, abs=100)
     assert result.recorded["energy_wh"]["wallbox"] == pytest.approx(expected_wh, abs=1)
+
+
+def test_stale_line_attributes_of_a_finished_session_count_nothing(tmp_path: Path) -> None:
+    """The OCPP integration keeps the L1/L2/L3 attributes of the last session when its state
+    (the sum of the lines) drops to 0. Every current_import record here carries 16 A a line:
+    21:00-21:10 the car charges (48 A), from 21:10 the state is 0 and the lines are stale.
+    Recorded energy 21:00-21:40: 16 A x 690 W/A x 10 min = 1840 Wh, not 4 x that."""
+    stale = {"L1": 16.0, "L2": 16.0, "L3": 16.0}
+    car = "sensor.wallbox_current_import"
+    rows = [(e, s, t, stale if e == car else a) for e, s, t, a in csv_rows(DAY_CSV)]
+    result = replay_file(write_db(tmp_path / "day.db", rows), "21:00", "21:40")
+    assert result.recorded["energy_wh"]["wallbox"] == pytest.approx(16 * 690 * 10 / 60, abs=1)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from load_juggler.engine.model import InverterLimits, LoadKind, Mode, Strategy
-from load_juggler.sim.plant import PlantState
+from load_juggler.sim.plant import SimulatedSite
 from load_juggler.sim.runner import RunResult, run
 from load_juggler.sim.scenario import (
     BATTERY_KEYS,
@@ -234,7 +234,7 @@ def test_a_fault_makes_the_sensor_unavailable_until_ok(sensor: str, field: str) 
         ],
     )
     s = parse_scenario(data)
-    plant = PlantState(
+    plant = SimulatedSite(
         site=s.site, loads={spec.load.id: spec for spec in s.loads}, circuits=s.circuits
     )
     modes = {"car": "continuous"}

@@ -15,7 +15,7 @@ import yaml
 
 from load_juggler.engine.control_types import Command, LoadState
 from load_juggler.engine.errors import ConfigError
-from load_juggler.sim.plant import PlantState
+from load_juggler.sim.plant import SimulatedSite
 from load_juggler.sim.runner import run
 from load_juggler.sim.scenario import parse_scenario
 from load_juggler.simulate import main
@@ -33,9 +33,9 @@ def scenario(site: dict[str, Any], loads: list[dict[str, Any]], **top: Any) -> d
     }
 
 
-def plant_of(data: dict[str, Any]) -> PlantState:
+def plant_of(data: dict[str, Any]) -> SimulatedSite:
     s = parse_scenario(data)
-    return PlantState(
+    return SimulatedSite(
         site=s.site, loads={spec.load.id: spec for spec in s.loads}, circuits=s.circuits
     )
 
@@ -262,7 +262,7 @@ def test_a_metered_circuit_reports_its_true_current_like_a_hub_circuit_sensor() 
     )
     s = parse_scenario(data)
     assert s.metered_circuits == frozenset({"garage"})
-    plant = PlantState(
+    plant = SimulatedSite(
         site=s.site,
         loads={spec.load.id: spec for spec in s.loads},
         circuits=s.circuits,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from load_juggler.engine.control_types import Command, LoadState
-from load_juggler.sim.plant import PlantState
+from load_juggler.sim.plant import SimulatedSite
 from load_juggler.sim.scenario import load_scenario
 
 from .running import DATA, on_off_changes, series, simulate, total_overload_s
@@ -34,7 +34,7 @@ def test_a_load_in_its_min_off_time_does_not_slow_a_running_car() -> None:
 
 def test_a_switched_off_plug_reads_as_ready_to_draw_like_the_switch_adapter() -> None:
     scenario = load_scenario(DATA / "solar-day.yaml")
-    plant = PlantState(
+    plant = SimulatedSite(
         site=scenario.site,
         loads={spec.load.id: spec for spec in scenario.loads},
         circuits=scenario.circuits,

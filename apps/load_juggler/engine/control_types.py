@@ -37,8 +37,9 @@ class ControlSettings:
 
 
 @dataclass(frozen=True)
-class Plant:
-    """The static part of a site: what apps.yaml or a scenario declares."""
+class SiteConfig:
+    """The static configuration of a site: what apps.yaml or a scenario declares (the
+    simulated house that runs it is `sim.plant.SimulatedSite`)."""
 
     site: Site
     circuits: tuple[Circuit, ...]
@@ -185,8 +186,8 @@ __all__ = [
     "LoadReading",
     "LoadState",
     "Overload",
-    "Plant",
     "Readings",
     "Rest",
+    "SiteConfig",
     "SiteStatus",
 ]

@@ -29,8 +29,8 @@ from .command_writer import safe_command, write_commands
 from .control_types import (
     CycleResult,
     Overload,
-    Plant,
     Readings,
+    SiteConfig,
     SiteStatus,
 )
 from .guard import OverloadWatch, guard_targets, node_limits_a, overload_line
@@ -49,7 +49,7 @@ AllocateFn = Callable[[Snapshot], Decision]
 REASON_MIN_OFF = "min off time"
 
 
-def validate_plant(plant: Plant) -> None:
+def validate_plant(plant: SiteConfig) -> None:
     """Reject a bad configuration when it is loaded, not in the middle of a cycle."""
     validate(plant.site, plant.circuits, plant.loads)
 
@@ -66,7 +66,7 @@ class Controller:
     remembered; it takes effect in the step that sees it.
     """
 
-    def __init__(self, plant: Plant, allocate_fn: AllocateFn | None = None) -> None:
+    def __init__(self, plant: SiteConfig, allocate_fn: AllocateFn | None = None) -> None:
         validate_plant(plant)
         self._allocate: AllocateFn = allocate_fn or allocate
         self._plant = plant
@@ -81,10 +81,10 @@ class Controller:
         self._watch = OverloadWatch()
 
     @property
-    def plant(self) -> Plant:
+    def plant(self) -> SiteConfig:
         return self._plant
 
-    def replace_plant(self, plant: Plant) -> None:
+    def replace_plant(self, plant: SiteConfig) -> None:
         """Adopt a new configuration; loads that keep their id keep their timers and mode.
 
         A load whose configured mode changed takes the new configured mode, otherwise the live

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .circuits import CircuitTree
-from .control_types import LoadReading, Overload, Plant
+from .control_types import LoadReading, Overload, SiteConfig
 from .model import SITE_NODE, SITE_PHASES, Load, LoadKind
 from .plausible import rated_a
 from .targets import EPS_A, Target
@@ -164,7 +164,7 @@ class GuardLoad:
         return total_a
 
 
-def node_limits_a(plant: Plant) -> dict[NodePhase, float]:
+def node_limits_a(plant: SiteConfig) -> dict[NodePhase, float]:
     """Current limit of every node phase the guard watches: the site's and each circuit's."""
     phases = SITE_PHASES[: plant.site.phases]
     limits = {(SITE_NODE, p): plant.site.main_breaker_a for p in phases}

@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 
 from .circuits import CircuitTree
-from .control_types import REST_STATES, LoadReading, LoadState, Plant, Readings, Rest
+from .control_types import REST_STATES, LoadReading, LoadState, Readings, Rest, SiteConfig
 from .draws import draw_by_node, measured_draw, unmetered_circuits
 from .guard import node_name
 from .model import SITE_NODE, SITE_PHASES, BatteryLevels, Load, LoadKind, Mode, Snapshot
@@ -47,7 +47,7 @@ class InputFilter:
     It shares the controller's per-load `LoadMemory` (the draw held, obedience, live mode).
     """
 
-    def __init__(self, plant: Plant, memory: dict[str, LoadMemory]) -> None:
+    def __init__(self, plant: SiteConfig, memory: dict[str, LoadMemory]) -> None:
         self.plant = plant
         self.memory = memory
         self.tree = CircuitTree(plant.circuits)
@@ -57,7 +57,7 @@ class InputFilter:
         # The state each load rested in last cycle (see `control_types.Rest`).
         self._rested: dict[str, LoadState] = {}
 
-    def adopt(self, plant: Plant, memory: dict[str, LoadMemory]) -> None:
+    def adopt(self, plant: SiteConfig, memory: dict[str, LoadMemory]) -> None:
         """Use a new configuration; the site's filters start over only if its phases changed."""
         phases_changed = plant.site.phases != self.plant.site.phases
         self.plant = plant

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .control_types import Plant, Readings
+from .control_types import Readings, SiteConfig
 from .model import SITE_PHASES, Circuit, Site
 from .plausible import BREAKER_GLITCH_FACTOR, circuit_plausible, circuit_power_plausible
 from .sample_memory import WarnOnce, checked
@@ -121,7 +121,7 @@ class NodeMeters:
         self,
         now_s: float,
         started_s: float,
-        plant: Plant,
+        plant: SiteConfig,
         readings: Readings,
         draw_a: Mapping[str, Mapping[str, float]],
         draw_w: Mapping[str, float],

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .control_types import Plant, Readings
+from .control_types import Readings, SiteConfig
 from .model import SITE_NODE, SITE_PHASES, Site
 from .node_meters import NodeMeters, NodePhase
 from .plausible import (
@@ -68,7 +68,7 @@ class SiteFrame:
 class SiteSensors:
     """Filters and memories of the site's sensors; one instance per controller."""
 
-    def __init__(self, plant: Plant, started_s: float | None = None) -> None:
+    def __init__(self, plant: SiteConfig, started_s: float | None = None) -> None:
         self.plant = plant
         self.started_s = started_s
         self.grid_seen_s: float | None = None

@@ -3,7 +3,8 @@
 Per cycle, for every load app: its recorded draw per load line (A), whether it was on, and for a
 charger the session the car was in:
 - a charger's draw is its `current_import` (one entity per line, or one entity whose L1/L2/L3
-  attributes carry the lines, or one value for every line), in A unless the entity says mA/W;
+  attributes carry the lines while its state, the sum of the lines, is above 0, or that sum
+  spread evenly over the lines), in A unless the entity says mA/W;
 - a switch's draw is its `power_sensor` spread over its lines, or `power_w` while the switch is
   on when it has no sensor;
 - the car is connected while the connector status says so (`loads.ocpp_status`), and asks for
@@ -120,10 +121,15 @@ class RecordedLoad:
         full = states.full_state(entity)
         attrs = full.get("attributes") if full else None
         names = [f"L{i + 1}" for i in range(self.phases)]
+        # The integration publishes the state as the sum of the lines, and keeps the L1/L2/L3
+        # attributes of a finished session while the state drops to 0 (as the app reads them).
+        total = self._amps(states, entity, None, voltage_v)
         if isinstance(attrs, Mapping) and all(name in attrs for name in names):
+            if total is not None and total <= 0:
+                return [0.0 for _ in names]
             return [self._amps(states, entity, attrs[name], voltage_v) for name in names]
-        value = self._amps(states, entity, None, voltage_v)
-        return [value for _ in range(self.phases)]
+        # Without per-line values the sum is spread evenly: the best guess for a history.
+        return [None if total is None else total / self.phases for _ in names]
 
     def _amps(
         self, states: RecordedStates, entity: str, raw: object, voltage_v: float

@@ -8,7 +8,7 @@ Every cycle (`step_s`):
    A grid phase the recording lacks keeps the last house, and reaches the controller as
    unavailable, so it holds and, past `grid_stale_timeout_s`, falls back as it would live;
 3. each car is plugged in when its recorded session says so; the simulator's plant
-   (`sim.plant.PlantState`) then carries house + what the devices take of the last commands;
+   (`sim.plant.SimulatedSite`) then carries house + what the devices take of the last commands;
 4. the controller (`engine.controller.Controller`, the hub's) decides on what the hub would read,
    and the plant applies its commands. The recorded day is measured alongside with the same
    `Metrics`, so "recorded" and "Load Juggler" compare like with like.
@@ -24,14 +24,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..config import parse_mode
-from ..engine.control_types import Command, CycleResult, Plant, Readings
+from ..engine.control_types import Command, CycleResult, Readings, SiteConfig
 from ..engine.controller import Controller
 from ..engine.model import SITE_NODE
 from ..engine.node_totals import line_terms, node_totals
 from ..engine.smoothing import finite_or_none
 from ..sim.metrics import Metrics
-from ..sim.plant import PlantState
-from ..sim.runner import MAX_SERIES_POINTS, RunResult, Series
+from ..sim.plant import SimulatedSite
+from ..sim.runner import MAX_SERIES_POINTS, RunResult, Series, final_of, record_step
 from ..sim.scenario import LoadSpec, Scenario, SiteSpec
 from ..site_readings import Episodes, SiteReader
 from .recorded_loads import Recorded, RecordedLoad
@@ -155,9 +155,11 @@ def replay(
         loads=tuple(LoadSpec(load=load, connected=False) for load in loads),
         timeline=(),
     )
-    plant_config = Plant(site=hub.site, circuits=hub.circuits, loads=loads, settings=hub.control)
+    plant_config = SiteConfig(
+        site=hub.site, circuits=hub.circuits, loads=loads, settings=hub.control
+    )
     controller = Controller(plant_config)
-    plant = PlantState(
+    plant = SimulatedSite(
         site=site_spec,
         loads={spec.load.id: spec for spec in scenario.loads},
         circuits=hub.circuits,
@@ -212,29 +214,20 @@ def replay(
         messages.extend((t_s, message) for message in result.messages)
         if not (keep_steps or keep_series):
             continue
-        loads_a = {lid: round(c.current_a if c.on else 0.0, 3) for lid, c in commands.items()}
-        if keep_steps:
-            steps.append({"t": t_s, "grid_a": [round(a, 3) for a in grid_a], "loads": loads_a})
-        if keep_series:
-            series.add(
-                t_s,
-                grid_a,
-                {load.id: loads_a.get(load.id, 0.0) for load in loads},
-                {c.id: nodes[c.id] for c in hub.circuits},
-                result.status,
-                (
-                    site_now.solar_w or 0.0,
-                    result.decision.surplus_w if result.decision else None,
-                    site_now.battery_soc_pct,
-                    site_now.battery_power_w or 0.0,
-                    hub.site.main_breaker_a,
-                ),
-            )
+        circuit_nodes = {c.id: nodes[c.id] for c in hub.circuits}
+        record_step(
+            (steps if keep_steps else None, series if keep_series else None),
+            t_s, grid_a, commands, circuit_nodes, result.status,
+            lambda site_now=site_now, result=result: (
+                site_now.solar_w or 0.0,
+                result.decision.surplus_w if result.decision else None,
+                site_now.battery_soc_pct,
+                site_now.battery_power_w or 0.0,
+                hub.site.main_breaker_a,
+            ),
+        )  # fmt: skip
 
-    final = {
-        lid: {"allocated_a": round(c.current_a if c.on else 0.0, 3), "on": c.on}
-        for lid, c in commands.items()
-    }
+    final = final_of(commands)
     run = RunResult(scenario, final, metrics.as_dict(), steps, messages, series)
     counts = recording.states.counts
     history = {entity: counts.get(entity, EntityCounts()).as_dict() for entity in counts}
@@ -250,7 +243,7 @@ def replay(
     )
 
 
-def _follow_recording(plant: PlantState, recording: _Recording) -> None:
+def _follow_recording(plant: SimulatedSite, recording: _Recording) -> None:
     """Put the recorded house and each car's recorded session into the plant."""
     for load_id, seen in recording.seen.items():
         spec = plant.loads[load_id]
@@ -280,7 +273,7 @@ def _hub_readings(site_now: Readings, own: Readings, grid_a: tuple[float, ...]) 
 def _measure_recorded(
     recording: _Recording,
     metrics: Metrics,
-    plant: PlantState,
+    plant: SimulatedSite,
     voltage: float,
     step_s: float,
     t_s: float,

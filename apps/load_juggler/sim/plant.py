@@ -41,7 +41,7 @@ class DeviceState:
 
 
 @dataclass
-class PlantState:
+class SimulatedSite:
     site: SiteSpec
     loads: dict[str, LoadSpec]
     circuits: tuple[Circuit, ...]

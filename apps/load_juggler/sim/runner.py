@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..engine.control_types import Command, ControlSettings, CycleResult, Plant, SiteStatus
+from ..engine.control_types import Command, ControlSettings, CycleResult, SiteConfig, SiteStatus
 from ..engine.controller import AllocateFn, Controller
 from ..engine.model import SITE_NODE
 from .metrics import Metrics
-from .plant import PlantState
+from .plant import SimulatedSite
 from .scenario import Event, Scenario, apply_load, apply_site
 
 #: At most this many points per line are kept for `--plot`; longer runs are aggregated.
@@ -104,8 +105,8 @@ class RunResult:
         return {"final": self.final, "metrics": self.metrics, "steps": self.steps}
 
 
-def plant_of(scenario: Scenario, settings: ControlSettings | None = None) -> Plant:
-    return Plant(
+def plant_of(scenario: Scenario, settings: ControlSettings | None = None) -> SiteConfig:
+    return SiteConfig(
         site=scenario.site.site,
         circuits=scenario.circuits,
         loads=tuple(spec.load for spec in scenario.loads),
@@ -115,6 +116,43 @@ def plant_of(scenario: Scenario, settings: ControlSettings | None = None) -> Pla
 
 def _allocated_a(command: Command) -> float:
     return command.current_a if command.on else 0.0
+
+
+def record_step(
+    kept: tuple[list[dict[str, Any]] | None, Series | None],
+    t_s: float,
+    grid_a: tuple[float, ...],
+    commands: dict[str, Command],
+    circuits_a: dict[str, tuple[float, ...]],
+    status: SiteStatus,
+    plot_values: Callable[[], tuple[float, float | None, float | None, float, float]],
+) -> None:
+    """Keep one cycle for `--json` (steps) and for the plot (series), whichever is kept.
+
+    The series takes every load of `series.loads_a` and the per-phase current of every
+    circuit in `circuits_a`; `plot_values` is only called when the series is kept.
+    """
+    steps, series = kept
+    loads_a = {load_id: round(_allocated_a(c), 3) for load_id, c in commands.items()}
+    if steps is not None:
+        steps.append({"t": t_s, "grid_a": [round(a, 3) for a in grid_a], "loads": loads_a})
+    if series is not None:
+        series.add(
+            t_s,
+            grid_a,
+            {load_id: loads_a.get(load_id, 0.0) for load_id in series.loads_a},
+            circuits_a,
+            status,
+            plot_values(),
+        )
+
+
+def final_of(commands: dict[str, Command]) -> dict[str, dict[str, Any]]:
+    """Each load's last command, as `final` in the summary and `--json`."""
+    return {
+        load_id: {"allocated_a": round(_allocated_a(c), 3), "on": c.on}
+        for load_id, c in commands.items()
+    }
 
 
 def run(
@@ -132,7 +170,7 @@ def run(
     grow with the duration: a 7-day run at `step_s: 1` needs no more memory than a short one.
     """
     controller = Controller(plant_of(scenario, settings), allocate_fn=allocate_fn)
-    plant = PlantState(
+    plant = SimulatedSite(
         site=scenario.site,
         loads={spec.load.id: spec for spec in scenario.loads},
         circuits=scenario.circuits,
@@ -165,26 +203,16 @@ def run(
         messages.extend((t_s, message) for message in result.messages)
         if not (keep_steps or keep_series):
             continue
-        loads_a = {load_id: round(_allocated_a(c), 3) for load_id, c in commands.items()}
-        if keep_steps:
-            steps.append({"t": t_s, "grid_a": [round(a, 3) for a in grid_a], "loads": loads_a})
-        if keep_series:
-            series.add(
-                t_s,
-                grid_a,
-                {load_id: loads_a.get(load_id, 0.0) for load_id in modes},
-                {circuit.id: nodes[circuit.id] for circuit in scenario.circuits},
-                result.status,
-                _plot_values(plant, result),
-            )
+        circuit_nodes = {c.id: nodes[c.id] for c in scenario.circuits}
+        record_step(
+            (steps if keep_steps else None, series if keep_series else None),
+            t_s, grid_a, commands, circuit_nodes, result.status,
+            lambda result=result: _plot_values(plant, result),
+        )  # fmt: skip
 
-    final = {
-        load_id: {"allocated_a": round(_allocated_a(c), 3), "on": c.on}
-        for load_id, c in commands.items()
-    }
     return RunResult(
         scenario=scenario,
-        final=final,
+        final=final_of(commands),
         metrics=metrics.as_dict(),
         steps=steps,
         messages=messages,
@@ -193,7 +221,7 @@ def run(
 
 
 def _measure(
-    plant: PlantState, metrics: Metrics, modes: dict[str, str], step_s: float, t_s: float
+    plant: SimulatedSite, metrics: Metrics, modes: dict[str, str], step_s: float, t_s: float
 ) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
     """The currents the breakers carry this cycle (the devices applied the last commands),
     into the metrics: grid per phase, and per node."""
@@ -211,7 +239,7 @@ def _measure(
 
 def _decide(
     controller: Controller,
-    plant: PlantState,
+    plant: SimulatedSite,
     metrics: Metrics,
     modes: dict[str, str],
     grid_a: tuple[float, ...],
@@ -229,7 +257,7 @@ def _decide(
 
 
 def _plot_values(
-    plant: PlantState, result: CycleResult
+    plant: SimulatedSite, result: CycleResult
 ) -> tuple[float, float | None, float | None, float, float]:
     """(solar_w, surplus_w, soc_pct, battery_w, breaker_a) of one cycle, for `Series.add`."""
     return (
@@ -242,9 +270,9 @@ def _plot_values(
 
 
 def _apply_event(
-    event: Event, plant: PlantState, modes: dict[str, str], controller: Controller
-) -> Plant | None:
-    """Change the plant; return a new controller `Plant` when configuration changed.
+    event: Event, plant: SimulatedSite, modes: dict[str, str], controller: Controller
+) -> SiteConfig | None:
+    """Change the plant; return a new controller `SiteConfig` when configuration changed.
 
     A load's `mode` goes to the live mode (as an HA `input_select` would), not into the
     configuration, so it takes the same path as a user's switch on the dashboard.

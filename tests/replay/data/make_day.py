@@ -65,7 +65,8 @@ def states(minute: int) -> dict[str, str]:
             "switch.boiler_plug": "on" if boiler else "off",
             "sensor.boiler_plug_power": f"{boiler:g}",
             "sensor.wallbox_status_connector": status,
-            "sensor.wallbox_current_import": f"{car_a:g}",
+            # The OCPP integration publishes the sum of the lines (3 x 16 = 48 A).
+            "sensor.wallbox_current_import": f"{3 * car_a:g}",
             "sensor.wallbox_current_offered": "16",
         }
     )
