@@ -16,7 +16,6 @@ and one line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ from .history.setup import ReplaySite, check_present, load_site, needed_entities
 from .history.sources import HistoryError, Record, parse_time, read_history
 from .sim.report import summary
 from .sim.scenario import ScenarioFileError
-from .simulate import PlotPathError, check_plot_path
+from .simulate import PlotPathError, check_plot_path, print_outcome
 
 EXIT_BAD_INPUT = 2
 
@@ -132,18 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PlotPathError, HistoryError, ScenarioFileError, ConfigError) as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.json:
-        json.dump(result.as_json(), sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        print(summary(result.run))
-        print(comparison(result))
-    if args.plot:
-        from .sim.plot import write_plot
-
-        out = write_plot(result.run, args.plot)
-        if not args.json:
-            print(f"plot written to {out}")
+    text = f"{summary(result.run)}\n{comparison(result)}"
+    print_outcome(result.run, result.as_json() if args.json else None, text, args.plot)
     return 0
 
 

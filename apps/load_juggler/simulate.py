@@ -13,11 +13,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .engine.control_types import ControlSettings
 from .engine.errors import ConfigError
 from .sim.report import summary
-from .sim.runner import run
+from .sim.runner import RunResult, run
 from .sim.scenario import Scenario, ScenarioFileError, in_file_terms, load_scenario
 
 EXIT_BAD_SCENARIO = 2
@@ -91,18 +92,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{source}: {' '.join(str(in_file_terms(err)).split())}"
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_SCENARIO
-    if args.json:
-        json.dump(result.as_json(), sys.stdout)
+    print_outcome(result, result.as_json() if args.json else None, summary(result), args.plot)
+    return 0
+
+
+def print_outcome(
+    result: RunResult, as_json: dict[str, Any] | None, text: str, plot: str | None
+) -> None:
+    """What a run prints: its JSON (when asked) or its summary text, then the plot."""
+    if as_json is not None:
+        json.dump(as_json, sys.stdout)
         sys.stdout.write("\n")
     else:
-        print(summary(result))
-    if args.plot:
+        print(text)
+    if plot:
         from .sim.plot import write_plot
 
-        out = write_plot(result, args.plot)
-        if not args.json:
+        out = write_plot(result, plot)
+        if as_json is None:
             print(f"plot written to {out}")
-    return 0
 
 
 if __name__ == "__main__":
