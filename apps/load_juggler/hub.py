@@ -24,6 +24,7 @@ reloaded hub is a new app object, so every load registers with it again and hear
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from appdaemon.plugins.hass.hassapi import Hass
@@ -43,6 +44,7 @@ from .overload_report import OVERLOAD_EVENT, OverloadEpisodes
 from .problems import report_config_problems
 from .site_checks import MemberCheck, PhantomExport
 from .site_readings import Episodes, SiteReader
+from .state_file import StateFile, state_path
 
 #: The command of a registered load that must not be fed until the circuit members are placed.
 NOT_PLACED = "not placed: a circuit's members name a load app that is not registered"
@@ -62,6 +64,9 @@ class Hub(Hass):
         self.last_result: CycleResult | None = None
         self.config: HubConfig | None = None
         self._episodes = Episodes(lambda line, level: self.log(line, level=level))
+        #: Learned state and live overrides kept across restarts (`state_file`); in memory
+        #: until a valid configuration names the file.
+        self.state = StateFile(None, self._log_line)
         self._overloads = OverloadEpisodes(self.name)
         started_s = utc_now(self).timestamp()
         try:
@@ -80,6 +85,8 @@ class Hub(Hass):
     def _start(self, config: HubConfig, started_s: float) -> None:
         """Set up the cycle of a hub whose configuration is valid, and start it."""
         self.config = config
+        self.state = StateFile(self._state_path(config.state_file), self._log_line)
+        self.state.load()
         self._entities.prefix = config.entity_prefix
         self._entities.dry_run = config.dry_run
         self._entities.publisher.republish_s = config.republish_s
@@ -112,6 +119,18 @@ class Hub(Hass):
             f"{len(config.circuits)} circuit(s), cycle every {config.period_s:g} s; "
             "waiting for load apps to register"
         )
+
+    def _state_path(self, option: str | None) -> Path | None:
+        """The state file's path; None (kept in memory) for a relative path when AppDaemon
+        has no config directory to put it under (an app test harness)."""
+        try:
+            config_dir = self.config_dir
+        except AttributeError:
+            return Path(option) if option and Path(option).is_absolute() else None
+        return state_path(option, config_dir)
+
+    def _log_line(self, line: str, level: str) -> None:
+        self.log(line, level=level)
 
     def _warn_if_prefix_taken(self) -> None:
         """A status entity written by another hub: see `HubEntities.taken_by`."""

@@ -196,7 +196,7 @@ def test_bad_hub_config_allocates_nothing_and_says_why(
         "id (none) or omitted for the main breaker",
         "app 'lj_hub': key 'perid_s' = 5 is invalid: unknown key; did you mean 'period_s'? "
         "allowed: battery, circuits, control, dry_run, entity_prefix, inverter, period_s, "
-        "republish_s, sensors, site",
+        "republish_s, sensors, site, state_file",
     ]
     tick_timers = [
         c for c in hass_mocks.hass_functions["run_every"].call_args_list if c.args[0] == hub.tick

@@ -75,6 +75,8 @@ class HubConfig:
     warnings: tuple[str, ...] = ()
     #: Decide and publish as usual, but send nothing to any device (`LoadApp.set_dry_run`).
     dry_run: bool = False
+    #: Where learned state and live overrides are kept (`state_file.state_path`); None: default.
+    state_file: str | None = None
 
 
 class HubConfigError(Exception):
@@ -103,6 +105,7 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
     republish_s = r.number("republish_s", HUB_DEFAULTS["republish_s"], minimum=0)
     prefix = r.slug("entity_prefix", HUB_DEFAULTS["entity_prefix"])
     dry_run = r.boolean("dry_run", HUB_DEFAULTS["dry_run"])
+    state_file = r.string("state_file")
     battery = _parse_battery(r)
     inverter = _parse_inverter(r)
     site = _parse_site(r, battery, inverter)
@@ -131,6 +134,7 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
         meters=meters,
         warnings=tuple(warnings),
         dry_run=dry_run,
+        state_file=state_file,
     )
 
 
