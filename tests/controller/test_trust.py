@@ -189,8 +189,8 @@ def test_a_grid_meter_at_minus_100000_is_a_glitch_not_export() -> None:
     first_lines = garbage[0].warnings
     assert len(first_lines) == 3
     assert first_lines[0] == (
-        "grid phase A reading -100000.0 A is implausible (allowed -50.0..50.0 A): "
-        "treated as unavailable, last good value held"
+        "grid phase A reading -100000.0 A is implausible (allowed -50.0..57.0 A with the "
+        "managed loads' 7.0 A): treated as unavailable, last good value held"
     )
     assert all(r.warnings == () for r in garbage[1:])
 

@@ -17,7 +17,12 @@ from typing import Any, NamedTuple
 
 from .control_types import Readings, SiteConfig
 from .model import SITE_PHASES, Circuit, Site
-from .plausible import BREAKER_GLITCH_FACTOR, circuit_plausible, circuit_power_plausible
+from .plausible import (
+    circuit_bound_a,
+    circuit_plausible,
+    circuit_power_plausible,
+    import_bound_text,
+)
 from .sample_memory import WarnOnce, checked
 from .smoothing import RiseFirstEma
 
@@ -62,26 +67,31 @@ class NodeMeters:
         label: str,
         raw: Any,
         phases: Sequence[str],
-        plausible: Callable[[float], bool],
-        allowed: str,
+        plausible: Callable[[float, float], bool],
+        allowed: Callable[[float], str],
         draw_a: Mapping[str, float],
         measured: dict[NodePhase, float | None],
         warnings: list[str],
     ) -> PhaseRead:
         """Check `raw` (one value per phase) and feed each phase's background filter; the
-        plausible samples (None where unavailable or a glitch) go into `measured`."""
+        plausible samples (None where unavailable or a glitch) go into `measured`.
+
+        `plausible(amps, managed_a)` gets the phase's trusted managed draw too: an import the
+        managed loads explain is a measurement, however far above the breaker (`plausible`);
+        `allowed(managed_a)` words the bound for the warning."""
         values = list(raw) if isinstance(raw, list | tuple) else []
         fresh = len(values) >= len(phases)
         held = False
         for i, phase in enumerate(phases):
             key = (node, phase)
+            managed_a = draw_a.get(phase, 0.0)
             sample = checked(
                 self._glitches,
                 f"{label} phase {phase}",
                 values[i] if i < len(values) else None,
-                plausible,
+                lambda a, d=managed_a: plausible(a, d),
                 "A",
-                allowed,
+                allowed(managed_a),
                 warnings,
             )
             measured[key] = sample
@@ -89,7 +99,7 @@ class NodeMeters:
                 fresh = False
                 held = held or key in self._last_raw_a
             ema = self._background_a.setdefault(key, RiseFirstEma(self._alpha))
-            self._update_background(ema, key, sample, draw_a.get(phase, 0.0))
+            self._update_background(ema, key, sample, managed_a)
         return PhaseRead(fresh, held)
 
     def background(self, node: str, phases: Sequence[str]) -> tuple[float, ...] | None:
@@ -143,14 +153,14 @@ class NodeMeters:
             if cid in circuit_w:
                 self._metered_w.add(cid)
             if cid in self._metered_a:
-                bound = BREAKER_GLITCH_FACTOR * (circuit.limit_a or site.main_breaker_a)
+                bound = circuit_bound_a(site, circuit.limit_a)
                 read = self.read_phases(
                     cid,
                     f"circuit {cid}",
                     circuit_a.get(cid),
                     phases,
-                    lambda a, c=circuit: circuit_plausible(site, c.limit_a, a),
-                    f"{-bound:.1f}..{bound:.1f} A",
+                    lambda a, d, c=circuit: circuit_plausible(site, c.limit_a, a, d),
+                    lambda d, b=bound: import_bound_text(-b, b, d),
                     draw_a.get(cid, {}),
                     measured,
                     warnings,
@@ -189,9 +199,9 @@ class NodeMeters:
             self._glitches,
             f"circuit {cid} power",
             raw,
-            lambda w: circuit_power_plausible(site, circuit.max_power_w, w),
+            lambda w: circuit_power_plausible(site, circuit.max_power_w, w, draw_w.get(cid, 0.0)),
             "W",
-            "twice its max_power_w",
+            "twice its max_power_w plus the managed loads' draw",
             warnings,
         )
         if sample is not None:

@@ -11,6 +11,12 @@ Margins come from physics:
   at 2.55 x In it trips within 1-120 s; its magnetic trip acts at 3-20 x In in milliseconds), so
   a steady reading above `BREAKER_GLITCH_FACTOR` x rating, cycle after cycle, cannot be real.
   The same bound applies to export through the main breaker and to a circuit's meter.
+  On the import side the bound is on what the managed loads do not explain: the meter minus
+  their trusted draw on that phase. Sun that carried several loads can vanish behind a cloud
+  in one cycle, and the meter then shows the loads' whole draw on top of the house: far above
+  twice the breaker, and real. Held as a glitch, that overload would last until the grid went
+  stale; believed, it is cut at once. The loads' draws are themselves bounded (below), so a
+  broken meter still cannot pass this way: +100000 A stays a glitch.
 - An inverter cannot push more than its rated AC output; `INVERTER_MARGIN` covers a 10 % voltage
   sag (current rises as voltage falls) and meter error, plus `INVERTER_MARGIN_A` for the
   reading's own offset. Solar and battery power get the same factor on their ratings.
@@ -67,22 +73,40 @@ def grid_bounds_a(site: Site) -> tuple[float, float]:
     return breaker_a, export_a
 
 
-def grid_plausible(site: Site, amps: float) -> bool:
+def grid_plausible(site: Site, amps: float, managed_a: float = 0.0) -> bool:
+    """A grid phase reading; `managed_a` is the managed loads' trusted draw on that phase."""
     max_import_a, max_export_a = grid_bounds_a(site)
-    return -max_export_a <= amps <= max_import_a
+    return -max_export_a <= amps <= max_import_a + max(0.0, managed_a)
 
 
-def circuit_plausible(site: Site, limit_a: float | None, amps: float) -> bool:
-    """A circuit meter beyond twice its breaker (or the site's, without one) is a glitch."""
-    bound_a = BREAKER_GLITCH_FACTOR * (limit_a if limit_a is not None else site.main_breaker_a)
-    return -bound_a <= amps <= bound_a
+def import_bound_text(low_a: float, high_a: float, managed_a: float) -> str:
+    """The allowed range of a meter phase as a warning states it."""
+    if managed_a <= 0:
+        return f"{low_a:.1f}..{high_a:.1f} A"
+    return f"{low_a:.1f}..{high_a + managed_a:.1f} A with the managed loads' {managed_a:.1f} A"
 
 
-def circuit_power_plausible(site: Site, max_power_w: float | None, watts: float) -> bool:
+def circuit_bound_a(site: Site, limit_a: float | None) -> float:
+    """Twice a circuit's breaker (or the site's, without one)."""
+    return BREAKER_GLITCH_FACTOR * (limit_a if limit_a is not None else site.main_breaker_a)
+
+
+def circuit_plausible(
+    site: Site, limit_a: float | None, amps: float, managed_a: float = 0.0
+) -> bool:
+    """A circuit meter beyond twice its breaker (or the site's, without one), once the
+    managed loads behind it are taken off an import, is a glitch."""
+    bound_a = circuit_bound_a(site, limit_a)
+    return -bound_a <= amps <= bound_a + max(0.0, managed_a)
+
+
+def circuit_power_plausible(
+    site: Site, max_power_w: float | None, watts: float, managed_w: float = 0.0
+) -> bool:
     bound_w = (
         BREAKER_GLITCH_FACTOR * max_power_w if max_power_w is not None else _site_power_w(site)
     )
-    return -bound_w <= watts <= bound_w
+    return -bound_w <= watts <= bound_w + max(0.0, managed_w)
 
 
 def solar_plausible(site: Site, watts: float) -> bool:
