@@ -234,11 +234,25 @@ def test_the_select_changed_by_hand_after_a_window_began_wins_until_the_next_win
     assert published(hass_mocks, STATE)[1]["mode_source"] == "select"
 
 
-def test_an_autumn_night_window_runs_nine_hours_in_the_app(
-    ad: Any, brussels: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+@pytest.mark.parametrize(
+    "last_half_minute_utc",
+    [
+        # Spring: Saturday 28 March 22:00 CET to Sunday 06:00 CEST = 04:00 UTC (7 h).
+        dt.datetime(2026, 3, 29, 3, 59, 30),
+        # Autumn: Saturday 24 October 22:00 CEST to Sunday 06:00 CET = 05:00 UTC (9 h).
+        dt.datetime(2026, 10, 25, 4, 59, 30),
+    ],
+)
+def test_a_night_window_ends_at_6_local_after_either_dst_change_in_the_app(
+    ad: Any,
+    brussels: Any,
+    given_that: Any,
+    hass_mocks: Any,
+    time_travel: Any,
+    last_half_minute_utc: dt.datetime,
 ) -> None:
     quiet_site_with_charger(given_that)
-    given_that.time_is(dt.datetime(2026, 10, 25, 4, 59, 30))  # 05:59:30 CET
+    given_that.time_is(last_half_minute_utc)
     ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
     ad(
         OcppCharger,
@@ -250,6 +264,6 @@ def test_an_autumn_night_window_runs_nine_hours_in_the_app(
     )
     assert run_cycles(given_that, hass_mocks, time_travel, 3) == 16.0
     assert published(hass_mocks, STATE)[1]["mode_source"] == "schedule"
-    # 06:00 CET is 05:00 UTC: the window is over.
+    # 06:00 local: the window is over.
     assert run_cycles(given_that, hass_mocks, time_travel, 5) == 0.0
     assert published(hass_mocks, STATE)[1]["mode_source"] == "config"

@@ -158,10 +158,13 @@ class LoadApp(Hass):
 
     @property
     def mode_choice(self) -> ModeChoice:
-        """The mode in force and why: pause, boost, a set_mode command, the schedule, the
-        select, the configured mode (`effective_mode`)."""
+        """The mode in force now and why (`mode_choice_at`)."""
+        return self.mode_choice_at(utc_now(self))
+
+    def mode_choice_at(self, now: datetime) -> ModeChoice:
+        """The mode in force at `now` and why: pause, boost, a set_mode command, the schedule,
+        the select, the configured mode (`effective_mode`)."""
         assert self.settings is not None
-        now = utc_now(self)
         select_mode, changed_s = self._modes.live
         return effective_mode(
             ModeInputs(
@@ -209,7 +212,7 @@ class LoadApp(Hass):
             connected=reading.connected,
             drawing=reading.drawing,
             draw_a=reading.draw_a,
-            mode=self.mode,
+            mode=self.mode_choice_at(ctx.now_utc).mode,
             available=reading.available,
             rest=reading.rest,
         )
@@ -318,7 +321,7 @@ class LoadApp(Hass):
     def _publish_command(self, command: Command, now_s: float, state: str | None = None) -> None:
         s = self.settings
         assert s is not None
-        choice = self.mode_choice
+        choice = self.mode_choice_at(datetime.fromtimestamp(now_s, UTC))
         override = self.override or LoadOverride()
         self._entities.publish_command(
             command,
