@@ -25,34 +25,24 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from appdaemon.plugins.hass.hassapi import Hass
 
-from .command_schema import (
-    COMMAND_EVENT,
-    RESULT_EVENT,
-    CommandError,
-    CommandTarget,
-    command_of,
-    parse_command,
-    target_of,
-)
-from .commands import CommandDesk, Outcome
+from .command_schema import COMMAND_EVENT
 from .config import HubConfig, HubConfigError, parse_hub
 from .cycle_log import CycleLog
 from .engine.control_types import Command, CycleResult, LoadState, Readings, SiteConfig, SiteStatus
 from .engine.controller import Controller
 from .engine.errors import ConfigError
-from .engine.model import Load
+from .engine.model import Load, Strategy
 from .engine.validate import validate
+from .hub_commands import HubCommands
 from .hub_publish import HubEntities
 from .load_checks import facts_of, placement_refusal, rating_warnings, refusal
 from .load_registry import LoadRegistry
 from .loads.base import CycleContext, LoadApp, utc_now
-from .loads.schedule import zone_named
 from .overload_report import OVERLOAD_EVENT, OverloadEpisodes
 from .problems import report_config_problems
 from .site_checks import MemberCheck, PhantomExport
@@ -80,9 +70,8 @@ class Hub(Hass):
         #: Learned state and live overrides kept across restarts (`state_file`); in memory
         #: until a valid configuration names the file.
         self.state = StateFile(None, self._log_line)
-        self._desk: CommandDesk | None = None
-        self._cycle_lock = threading.RLock()  # a command and a cycle never run at once
-        self._last_tick_s: float | None = None
+        self._commands: HubCommands | None = None
+        self.cycle_lock = threading.RLock()  # a command and a cycle never run at once
         self._overloads = OverloadEpisodes(self.name)
         started_s = utc_now(self).timestamp()
         try:
@@ -103,9 +92,10 @@ class Hub(Hass):
         self.config = config
         self.state = StateFile(self._state_path(config.state_file), self._log_line)
         self.state.load()
-        self._desk = CommandDesk(self.state)
-        if self._desk.distribution is not None:
-            site = dataclasses.replace(config.site, distribution=self._desk.distribution)
+        self._commands = HubCommands(self, self.state)
+        kept = self._commands.desk.distribution
+        if kept is not None:
+            site = dataclasses.replace(config.site, distribution=kept)
             config = self.config = dataclasses.replace(config, site=site)
         self._entities.prefix = config.entity_prefix
         self._entities.dry_run = config.dry_run
@@ -132,7 +122,7 @@ class Hub(Hass):
                 level="WARNING",
             )
         self._warn_if_prefix_taken()
-        self.listen_event(self._on_command, COMMAND_EVENT)
+        self.listen_event(self._commands.on_command, COMMAND_EVENT)
         self.run_every(self.tick, "now", config.period_s)
         site = config.site
         self.log(
@@ -176,8 +166,8 @@ class Hub(Hass):
         if config is None:
             return False, f"hub '{self.name}' has configuration errors (see its log)"
         load.set_dry_run(config.dry_run)
-        if self._desk is not None:
-            load.set_override(self._desk.override_of(load.name))
+        if self._commands is not None:
+            load.set_override(self._commands.desk.override_of(load.name))
         settings = load.settings
         if settings is None:
             return False, "load has configuration errors"
@@ -234,7 +224,7 @@ class Hub(Hass):
 
     def tick(self, cb_args: dict[str, Any]) -> None:
         """One control cycle (run_every callback)."""
-        with self._cycle_lock:
+        with self.cycle_lock:
             self._tick()
 
     def _tick(self) -> None:
@@ -247,7 +237,8 @@ class Hub(Hass):
         measured_v, voltage_v = self._reader.cycle_voltage(now_s)
         ctx = self._context(now, voltage_v)
         readings = self._read(now_s, ctx, measured_v, loads, unplaced)
-        self._override_upkeep(now_s, ctx.voltage_v, readings, loads)
+        if self._commands is not None:
+            self._commands.upkeep(now_s, ctx.voltage_v, readings, loads)
         result = controller.step(now_s, readings)
         self.last_result = result
         for name, command in result.commands.items():
@@ -338,47 +329,10 @@ class Hub(Hass):
     def entity_id(self, suffix: str) -> str:
         return self._entities.entity_id(suffix)
 
-    # -- commands from Home Assistant (event load_juggler_command, see command_schema.py)
+    # -- what commands from Home Assistant need of the hub (`hub_commands.HubCommands`)
 
-    def _on_command(self, event_name: str, data: Any, cb_args: dict[str, Any]) -> None:
-        """Check and carry out one command; answer with RESULT_EVENT and a log line."""
-        fields = data if isinstance(data, Mapping) else {}
-        command, hub, request_id = command_of(fields)
-        if hub is not None and hub != self.name:
-            return  # for another hub of this house
-        load = fields.get("load")
-        try:
-            with self._cycle_lock:
-                outcome = self._carry_out(data)
-        except CommandError as err:
-            self._answer(command, load, request_id, None, str(err))
-        except Exception as err:  # a bug must not leave the automation without an answer
-            self._answer(command, load, request_id, None, f"{type(err).__name__}: {err}")
-        else:
-            self._answer(command, load, request_id, outcome.message, None)
-
-    def _carry_out(self, data: Any) -> Outcome:
-        config, desk = self.config, self._desk
-        if config is None or desk is None:
-            raise CommandError(f"hub '{self.name}' has configuration errors (see its log)")
-        now = utc_now(self)
-        apps = self._registered_apps()
-        settings: dict[str, CommandTarget] = {
-            n: target_of(a.settings) for n, a in apps.items() if a.settings is not None
-        }
-        request = parse_command(data, now, self._zone(), settings)
-        outcome = desk.carry_out(request, now.timestamp(), settings)
-        for name in outcome.loads_changed:
-            apps[name].set_override(desk.override_of(name))
-            if outcome.limits_changed:
-                self._respec(apps[name], config)
-        if outcome.distribution is not None:
-            self._set_distribution(outcome.distribution)
-        if outcome.reset is not None:
-            self._reset_charger(apps[outcome.reset], apps)
-        return outcome
-
-    def _registered_apps(self) -> dict[str, LoadApp]:
+    def registered_apps(self) -> dict[str, LoadApp]:
+        """The load apps registered now, by name."""
         apps: dict[str, LoadApp] = {}
         for name in self._registry.names():
             try:
@@ -389,97 +343,24 @@ class Hub(Hass):
                 apps[name] = app
         return apps
 
-    def _zone(self) -> Any:
-        try:
-            return zone_named(self.get_timezone())
-        except Exception:
-            return zone_named(None)
-
-    def _respec(self, load: LoadApp, config: HubConfig) -> None:
-        """The load's engine view again (its current range changed): from the next cycle.
+    def respec(self, load: LoadApp) -> None:
+        """The load's engine view again (its current range changed), from the next cycle.
         The range only narrows the configured one, which fits the site already."""
-        settings = load.settings
-        assert settings is not None
+        config, settings = self.config, load.settings
+        assert config is not None and settings is not None
         circuit = settings.circuit or self._owner_of.get(load.name)
         spec = load.engine_load(config.site, circuit)
         validate(config.site, config.circuits, (spec,))
         self._registry.add(load, spec, facts_of(load, settings))
 
-    def _set_distribution(self, strategy: Any) -> None:
-        assert self.config is not None and self._controller is not None
+    def set_distribution(self, strategy: Strategy) -> None:
+        """The hub's distribution from now on (a command, or one kept from before a restart)."""
+        assert self.config is not None
         site = dataclasses.replace(self.config.site, distribution=strategy)
         self.config = dataclasses.replace(self.config, site=site)
-        plant = self._controller.plant
-        self._controller.replace_plant(dataclasses.replace(plant, site=site))
-
-    def _reset_charger(self, target: LoadApp, apps: dict[str, LoadApp]) -> None:
-        """Clear the charger's profiles, then every connector we drive on it sends ours again
-        at once (clear_profile clears them all)."""
-        devid = target.ocpp.devid  # type: ignore[attr-defined]
-        ok, detail = target.clear_profiles()  # type: ignore[attr-defined]
-        if not ok:
-            raise CommandError(f"command reset_charger: {detail}")
-        for app in apps.values():
-            ocpp = getattr(app, "ocpp", None)
-            if ocpp is not None and ocpp.devid == devid:
-                app.resend()
-
-    def _answer(
-        self,
-        command: str | None,
-        load: Any,
-        request_id: str | None,
-        message: str | None,
-        error: str | None,
-    ) -> None:
-        """The command's answer: an HA event, and a log line (WARNING when refused)."""
-        if error is None:
-            self.log(f"command {command}: {message}")
-        else:
-            self.log(f"command refused: {error}", level="WARNING")
-        answer: dict[str, Any] = {
-            "command": command,
-            "hub": self.name,
-            "load": load,
-            "result": "ok" if error is None else "error",
-            "reason": message if error is None else error,
-        }
-        if request_id is not None:
-            answer["id"] = request_id
-        try:
-            self.fire_event(RESULT_EVENT, **answer)
-        except Exception as err:
-            self.log(f"could not fire {RESULT_EVENT}: {err}", level="WARNING")
-
-    def _override_upkeep(
-        self, now_s: float, volts: float, readings: Readings, loads: dict[str, LoadApp]
-    ) -> None:
-        """Count boost energy from each load's meter, end overrides that are due, and hand the
-        loads whose override changed their new one."""
-        desk = self._desk
-        if desk is None:
-            return
-        elapsed_s = 0.0 if self._last_tick_s is None else now_s - self._last_tick_s
-        self._last_tick_s = now_s
-        assert self.config is not None
-        elapsed_s = min(max(elapsed_s, 0.0), 2 * self.config.period_s)
-        delivered: dict[str, float] = {}
-        hand: dict[str, float | None] = {}
-        for name in desk.names():
-            load = loads.get(name)
-            if load is None:
-                continue
-            hand[name] = load.select_changed_s
-            reading = readings.loads.get(name)
-            draw = reading.draw_a if reading is not None and reading.draw_a else ()
-            amps = sum(a for a in draw if a is not None and a > 0)
-            delivered[name] = amps * volts * elapsed_s / 3600.0
-        lines, changed = desk.upkeep(now_s, delivered, hand)
-        for line in lines:
-            self.log(f"override: {line}")
-        for name in changed:
-            if name in loads:
-                loads[name].set_override(desk.override_of(name))
+        if self._controller is not None:
+            plant = self._controller.plant
+            self._controller.replace_plant(dataclasses.replace(plant, site=site))
 
 
 def _not_placed(name: str) -> Command:
