@@ -106,6 +106,21 @@ def test_set_mode_until_a_clock_time(
     assert run_cycles(given_that, hass_mocks, time_travel, 2) == 0.0
 
 
+def test_until_is_read_in_the_home_assistant_time_zone(site: Any, hass_mocks: Any) -> None:
+    hass_mocks.AD.time_zone = "Europe/Brussels"
+    # 12:00:20 UTC is 14:00:20 in Brussels (CEST): "15:00" is 13:00 UTC today, "14:00" is
+    # tomorrow's, and a naive ISO time is Brussels time too.
+    answer = send(hass_mocks, command="set_mode", load="evse1", mode="off", until="15:00")
+    assert answer is not None and answer["reason"].endswith("until 2026-06-01T13:00:00+00:00")
+    answer = send(hass_mocks, command="set_mode", load="evse1", mode="off", until="14:00")
+    assert answer is not None and answer["reason"].endswith("until 2026-06-02T12:00:00+00:00")
+    answer = send(
+        hass_mocks, command="boost", load="evse1", until="2026-06-01T18:30:00", energy_kwh=2
+    )
+    assert answer is not None
+    assert answer["reason"] == "evse1: boost: continuous for 2 kWh until 2026-06-01T16:30:00+00:00"
+
+
 @pytest.mark.parametrize(
     "fields, words",
     [
