@@ -179,14 +179,16 @@ def _mode(r: ArgReader) -> Mode | None:
 
 
 def _until(r: ArgReader, now: datetime, zone: tzinfo) -> float | None:
-    """`until`: "07:00" (its next time in HA's time zone) or an ISO date and time (without an
-    offset: HA's time zone); it must lie ahead, within MAX_OVERRIDE_S."""
+    """`until`: "07:00" (its next time in HA's time zone; a whole number is minutes after
+    midnight) or an ISO date and time (without an offset: HA's time zone); it must lie ahead,
+    within MAX_OVERRIDE_S."""
     if not r.has("until"):
         return None
     raw = r.raw("until")
     now_s = now.timestamp()
     until_s: float | None = None
-    clock = parse_time_of_day(raw) if isinstance(raw, str) else None
+    # An unquoted 7:00 reaches us as 420 (YAML 1.1 reads it in base 60), as in `schedule:`.
+    clock = parse_time_of_day(raw) if isinstance(raw, str | int) else None
     if clock is not None:
         today = now.astimezone(zone).date()
         until_s = instant(today, clock, zone)

@@ -114,6 +114,9 @@ def test_until_is_read_in_the_home_assistant_time_zone(site: Any, hass_mocks: An
     assert answer is not None and answer["reason"].endswith("until 2026-06-01T13:00:00+00:00")
     answer = send(hass_mocks, command="set_mode", load="evse1", mode="off", until="14:00")
     assert answer is not None and answer["reason"].endswith("until 2026-06-02T12:00:00+00:00")
+    # An unquoted 15:30 in an automation's YAML arrives as 930 (base 60).
+    answer = send(hass_mocks, command="set_mode", load="evse1", mode="off", until=930)
+    assert answer is not None and answer["reason"].endswith("until 2026-06-01T13:30:00+00:00")
     answer = send(
         hass_mocks, command="boost", load="evse1", until="2026-06-01T18:30:00", energy_kwh=2
     )
