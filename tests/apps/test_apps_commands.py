@@ -92,7 +92,7 @@ def test_set_mode_for_a_while_then_the_previous_mode_returns(
     assert (attrs["mode"], attrs["mode_source"], attrs["override"]) == (
         "continuous",
         "config",
-        None,
+        "none",
     )
     assert logs(hass_mocks, "override: evse1: set_mode solar_only ended")
 
@@ -156,7 +156,7 @@ def test_set_mode_with_bad_fields_is_refused_and_changes_nothing(
     reason = refused(send(hass_mocks, command="set_mode", **fields), "command set_mode", *words)
     assert logs(hass_mocks, f"command refused: {reason}", "WARNING")
     assert run_cycles(given_that, hass_mocks, time_travel, 2) == 16.0
-    assert published(hass_mocks, STATE)[1]["override"] is None
+    assert published(hass_mocks, STATE)[1]["override"] == "none"
 
 
 def test_an_unknown_command_and_bad_event_data_are_refused(site: Any, hass_mocks: Any) -> None:
@@ -194,7 +194,7 @@ def test_a_hand_change_of_the_select_ends_a_set_mode(
     assert (attrs["mode"], attrs["mode_source"], attrs["override"]) == (
         "solar_priority",
         "select",
-        None,
+        "none",
     )
     assert logs(hass_mocks, "set_mode off ended: the mode select was changed by hand")
 
@@ -213,7 +213,7 @@ def test_set_current_limits_narrows_the_range(
     # Back to the configured maximum: no override left.
     send(hass_mocks, command="set_current_limits", load="evse1", max_a=16)
     assert run_cycles(given_that, hass_mocks, time_travel, 2) == 16.0
-    assert published(hass_mocks, STATE)[1]["override"] is None
+    assert published(hass_mocks, STATE)[1]["override"] == "none"
 
 
 def test_a_raised_minimum_still_fits_under_the_breaker(

@@ -78,7 +78,7 @@ def test_an_override_that_ended_while_appdaemon_was_down_is_gone_at_start(
     time_travel.fast_forward(120).seconds()
     start(ad, path)
     assert run_cycles(given_that, hass_mocks, time_travel, 3) == 16.0
-    assert published(hass_mocks, STATE)[1]["override"] is None
+    assert published(hass_mocks, STATE)[1]["override"] == "none"
     assert "overrides" not in json.loads(path.read_text())
 
 

@@ -67,6 +67,8 @@ def test_pause_and_resume_by_event_and_a_refused_command(
 
     fire(ha_client, command="resume", load="evse")
     load_juggler.wait_log("command resume: evse: resumed", 20)
+    # Not left at "paused": AppDaemon keeps attributes a write leaves out.
+    wait_for(lambda: override(ha_client) == "none", 20, "override attribute 'none'")
     wait_for(
         lambda: offered(ha_client) == MAX_A,
         30,

@@ -18,6 +18,9 @@ from typing import Any
 
 from ..engine.model import Mode
 
+#: What `override` and `override_until` say when nothing is in force or nothing ends.
+NONE = "none"
+
 
 @dataclass(frozen=True)
 class LoadOverride:
@@ -85,8 +88,9 @@ class LoadOverride:
         return current, ended
 
     def attributes(self) -> dict[str, Any]:
-        """`override` (what is in force, in words; None: nothing) and `override_until` (ISO
-        UTC of its end, None: open-ended), for the load's state entity."""
+        """`override` (what is in force, in words) and `override_until` (ISO UTC of its end),
+        for the load's state entity; NONE when there is none: AppDaemon drops a None value on
+        its way to HA and merges attributes, so a None would leave the last override shown."""
         words: list[str] = []
         ends: list[float] = []
         if self.paused:
@@ -109,8 +113,8 @@ class LoadOverride:
             low = "" if self.min_a is None else f"min {self.min_a:g} A"
             high = "" if self.max_a is None else f"max {self.max_a:g} A"
             words.append(" ".join(w for w in (low, high) if w))
-        until = _iso(min(ends)) if ends and not self.paused else None
-        return {"override": ", ".join(words) or None, "override_until": until}
+        until = _iso(min(ends)) if ends and not self.paused else NONE
+        return {"override": ", ".join(words) or NONE, "override_until": until}
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
