@@ -24,18 +24,21 @@ reloaded hub is a new app object, so every load registers with it again and hear
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
 from appdaemon.plugins.hass.hassapi import Hass
 
+from .command_schema import COMMAND_EVENT
 from .config import HubConfig, HubConfigError, parse_hub
 from .cycle_log import CycleLog
 from .engine.control_types import Command, CycleResult, LoadState, Readings, SiteConfig, SiteStatus
 from .engine.controller import Controller
 from .engine.errors import ConfigError
-from .engine.model import Load
+from .engine.model import Load, Strategy
 from .engine.validate import validate
+from .hub_commands import HubCommands
 from .hub_publish import HubEntities
 from .load_checks import facts_of, placement_refusal, rating_warnings, refusal
 from .load_registry import LoadRegistry
@@ -67,6 +70,8 @@ class Hub(Hass):
         #: Learned state and live overrides kept across restarts (`state_file`); in memory
         #: until a valid configuration names the file.
         self.state = StateFile(None, self._log_line)
+        self._commands: HubCommands | None = None
+        self.cycle_lock = threading.RLock()  # a command and a cycle never run at once
         self._overloads = OverloadEpisodes(self.name)
         started_s = utc_now(self).timestamp()
         try:
@@ -87,6 +92,11 @@ class Hub(Hass):
         self.config = config
         self.state = StateFile(self._state_path(config.state_file), self._log_line)
         self.state.load()
+        self._commands = HubCommands(self, self.state)
+        kept = self._commands.desk.distribution
+        if kept is not None:
+            site = dataclasses.replace(config.site, distribution=kept)
+            config = self.config = dataclasses.replace(config, site=site)
         self._entities.prefix = config.entity_prefix
         self._entities.dry_run = config.dry_run
         self._entities.publisher.republish_s = config.republish_s
@@ -112,6 +122,7 @@ class Hub(Hass):
                 level="WARNING",
             )
         self._warn_if_prefix_taken()
+        self.listen_event(self._commands.on_command, COMMAND_EVENT)
         self.run_every(self.tick, "now", config.period_s)
         site = config.site
         self.log(
@@ -155,6 +166,8 @@ class Hub(Hass):
         if config is None:
             return False, f"hub '{self.name}' has configuration errors (see its log)"
         load.set_dry_run(config.dry_run)
+        if self._commands is not None:
+            load.set_override(self._commands.desk.override_of(load.name))
         settings = load.settings
         if settings is None:
             return False, "load has configuration errors"
@@ -211,6 +224,10 @@ class Hub(Hass):
 
     def tick(self, cb_args: dict[str, Any]) -> None:
         """One control cycle (run_every callback)."""
+        with self.cycle_lock:
+            self._tick()
+
+    def _tick(self) -> None:
         config, controller = self.config, self._controller
         if config is None or controller is None:
             return
@@ -220,6 +237,8 @@ class Hub(Hass):
         measured_v, voltage_v = self._reader.cycle_voltage(now_s)
         ctx = self._context(now, voltage_v)
         readings = self._read(now_s, ctx, measured_v, loads, unplaced)
+        if self._commands is not None:
+            self._commands.upkeep(now_s, ctx.voltage_v, readings, loads)
         result = controller.step(now_s, readings)
         self.last_result = result
         for name, command in result.commands.items():
@@ -309,6 +328,39 @@ class Hub(Hass):
 
     def entity_id(self, suffix: str) -> str:
         return self._entities.entity_id(suffix)
+
+    # -- what commands from Home Assistant need of the hub (`hub_commands.HubCommands`)
+
+    def registered_apps(self) -> dict[str, LoadApp]:
+        """The load apps registered now, by name."""
+        apps: dict[str, LoadApp] = {}
+        for name in self._registry.names():
+            try:
+                app = self.get_app(name)
+            except Exception:
+                continue
+            if app is not None and self._registry.holds(app):
+                apps[name] = app
+        return apps
+
+    def respec(self, load: LoadApp) -> None:
+        """The load's engine view again (its current range changed), from the next cycle.
+        The range only narrows the configured one, which fits the site already."""
+        config, settings = self.config, load.settings
+        assert config is not None and settings is not None
+        circuit = settings.circuit or self._owner_of.get(load.name)
+        spec = load.engine_load(config.site, circuit)
+        validate(config.site, config.circuits, (spec,))
+        self._registry.add(load, spec, facts_of(load, settings))
+
+    def set_distribution(self, strategy: Strategy) -> None:
+        """The hub's distribution from now on (a command, or one kept from before a restart)."""
+        assert self.config is not None
+        site = dataclasses.replace(self.config.site, distribution=strategy)
+        self.config = dataclasses.replace(self.config, site=site)
+        if self._controller is not None:
+            plant = self._controller.plant
+            self._controller.replace_plant(dataclasses.replace(plant, site=site))
 
 
 def _not_placed(name: str) -> Command:

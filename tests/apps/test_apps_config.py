@@ -282,7 +282,7 @@ def test_switch_settings_and_problems() -> None:
         "switch or input_boolean",
         "app 'boiler': key 'max_a' = 10 is invalid: unknown key; allowed: circuit, "
         "fix_mode_options, hub, idle_timeout_s, mode, mode_select, phase_map, phases, "
-        "power_sensor, power_w, priority, switch",
+        "power_sensor, power_w, priority, schedule, switch",
     ]
 
 

@@ -227,8 +227,8 @@ def test_bad_load_app_fails_alone(
         "allowed: charger, circuit, conn_id, connectors, devid, entities, failsafe_a, "
         "failsafe_profile_id, fix_mode_options, hub, "
         "idle_power_w, idle_timeout_s, max_a, min_a, mode, mode_select, phase_map, phases, "
-        "priority, profile_id, profile_validity, rate_unit, refresh_s, stack_level, validity_s, "
-        "verify_s",
+        "priority, profile_id, profile_validity, rate_unit, refresh_s, schedule, stack_level, "
+        "validity_s, verify_s",
     ]
     assert published(hass_mocks, "sensor.load_juggler_evse_bad_state")[0] == "error"
     assert ad.apps["lj_hub"].load_names == ["evse1"]

@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.errors import ConfigError
 from ..engine.model import Load, LoadKind, Mode
+
+if TYPE_CHECKING:
+    from .schedule import ScheduleWindow
 
 #: The options a mode `input_select` must offer, in the order we set them.
 MODE_WORDS: dict[Mode, str] = {
@@ -74,6 +77,8 @@ class LoadSettings:
     min_a: float
     max_a: float
     power_w: float | None = None
+    #: Weekly mode windows (`schedule:`), first listed wins where they overlap.
+    schedule: tuple[ScheduleWindow, ...] = ()
 
     def engine_load(self, voltage_v: float, circuit: str | None, mode: Mode | None = None) -> Load:
         """The static engine view of this load; a plug's current is rated power / (V x phases).

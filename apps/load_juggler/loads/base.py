@@ -17,15 +17,16 @@ never got those values, and its write deadband must not take them for sent.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
 
 from appdaemon.plugins.hass.hassapi import Hass
 
 from ..config import LoadConfigError, LoadSettings
 from ..engine.control_types import Command, LoadReading, LoadState
-from ..engine.model import Load, Mode, Site
+from ..engine.model import Load, LoadKind, Mode, Site
 from ..problems import report_config_problems
 from .capabilities import (
     DEFAULT_STALE_TIMEOUT_S,
@@ -36,9 +37,12 @@ from .capabilities import (
     NeedsUpkeep,
 )
 from .device_host import AppDeviceHost
+from .effective_mode import ModeChoice, ModeInputs, effective_mode
 from .hub_link import REGISTER_CHECK_S, HubLink
 from .load_entities import LoadEntities
 from .mode_select import ModeSelect
+from .overrides import LoadOverride
+from .schedule import active_window, zone_named
 
 __all__ = [
     "DEFAULT_STALE_TIMEOUT_S",
@@ -80,6 +84,10 @@ class LoadApp(Hass):
         self.problems: list[str] = []
         self.settings: LoadSettings | None = None
         self._device_args = dict(self.args)
+        self._override_lock = threading.Lock()
+        self._override: LoadOverride | None = None
+        self._last_command: Command | None = None
+        self._zone = self._time_zone()
         try:
             self.settings, self.device = self.build_device(dict(self._device_args))
         except LoadConfigError as err:
@@ -132,14 +140,65 @@ class LoadApp(Hass):
         return self.settings.hub if self.settings is not None else "?"
 
     def engine_load(self, site: Site, circuit: str | None) -> Load:
-        """The static engine view of this load, in the mode now in force."""
+        """The static engine view of this load, in the mode now in force, with the current
+        range a `set_current_limits` command narrowed (always inside the configured one)."""
         assert self.settings is not None
-        return self.settings.engine_load(site.voltage_v, circuit, self.mode)
+        load = self.settings.engine_load(site.voltage_v, circuit, self.mode)
+        override = self.override
+        if override is None or load.kind is not LoadKind.EVSE:
+            return load
+        max_a = min(load.max_a, override.max_a) if override.max_a is not None else load.max_a
+        min_a = max(load.min_a, override.min_a) if override.min_a is not None else load.min_a
+        return dataclasses.replace(load, min_a=min(min_a, max_a), max_a=max_a)
 
     @property
     def mode(self) -> Mode:
-        """The mode in force: the select's option if valid, else the configured mode."""
-        return self._modes.mode
+        """The mode in force (`mode_choice`)."""
+        return self.mode_choice.mode
+
+    @property
+    def mode_choice(self) -> ModeChoice:
+        """The mode in force now and why (`mode_choice_at`)."""
+        return self.mode_choice_at(utc_now(self))
+
+    def mode_choice_at(self, now: datetime) -> ModeChoice:
+        """The mode in force at `now` and why: pause, boost, a set_mode command, the schedule,
+        the select, the configured mode (`effective_mode`)."""
+        assert self.settings is not None
+        select_mode, changed_s = self._modes.live
+        return effective_mode(
+            ModeInputs(
+                now_s=now.timestamp(),
+                configured=self.settings.mode,
+                select_entity=self.settings.mode_select,
+                select_mode=select_mode,
+                select_changed_s=changed_s,
+                window=active_window(self.settings.schedule, now, self._zone),
+                override=self.override,
+            )
+        )
+
+    @property
+    def select_changed_s(self) -> float | None:
+        """When the mode select was last changed by hand (None: not since start)."""
+        return self._modes.live[1]
+
+    @property
+    def override(self) -> LoadOverride | None:
+        with self._override_lock:
+            return self._override
+
+    def set_override(self, override: LoadOverride | None) -> None:
+        """The overrides commands set (the hub keeps them across restarts); None: none."""
+        with self._override_lock:
+            self._override = None if override is None or override.empty else override
+
+    def _time_zone(self) -> tzinfo:
+        """Home Assistant's time zone as AppDaemon gives it (schedules run on its clock)."""
+        try:
+            return zone_named(self.get_timezone())
+        except Exception:
+            return UTC
 
     def reading(self, ctx: CycleContext) -> LoadReading:
         """This cycle's reading; a device that cannot be read counts as unavailable."""
@@ -153,7 +212,7 @@ class LoadApp(Hass):
             connected=reading.connected,
             drawing=reading.drawing,
             draw_a=reading.draw_a,
-            mode=self.mode,
+            mode=self.mode_choice_at(ctx.now_utc).mode,
             available=reading.available,
             rest=reading.rest,
         )
@@ -169,12 +228,25 @@ class LoadApp(Hass):
 
     def _apply(self, command: Command, ctx: CycleContext, state: str | None = None) -> None:
         with self._apply_lock:
+            self._last_command = command
             try:
                 self.device.apply(command, ctx)
             except Exception as err:  # a device bug must not stop the hub's cycle
                 self.host.call_failed("applying the command", f"{type(err).__name__}: {err}")
             self._entities.set_republish_s(ctx.republish_s)
             self._publish_command(command, ctx.now_s, state)
+
+    def resend(self) -> None:
+        """Forget what the device was sent and send it again now (`reset_charger`): a fresh
+        device object, its upkeep (a charger's fail-safe profile), then the last command."""
+        assert self._link is not None
+        ctx, _last_s, _on_own = self._link.silence(utc_now(self))
+        with self._apply_lock:
+            _, self.device = self.build_device(dict(self._device_args))
+            if isinstance(self.device, NeedsUpkeep):
+                self.device.upkeep(ctx)
+            if self._last_command is not None:
+                self.device.apply(dataclasses.replace(self._last_command, write=True), ctx)
 
     # -- without a hub
 
@@ -231,7 +303,7 @@ class LoadApp(Hass):
     def _on_mode_select(
         self, entity: str, attribute: str, old: Any, new: Any, cb_args: dict[str, Any]
     ) -> None:
-        self._modes.take(entity, new, initial=False)
+        self._modes.take(entity, new, initial=False, now_s=self._now_s())
 
     def _ensure_registered(self, cb_args: dict[str, Any]) -> None:
         assert self._link is not None
@@ -249,13 +321,18 @@ class LoadApp(Hass):
     def _publish_command(self, command: Command, now_s: float, state: str | None = None) -> None:
         s = self.settings
         assert s is not None
+        choice = self.mode_choice_at(datetime.fromtimestamp(now_s, UTC))
+        override = self.override or LoadOverride()
         self._entities.publish_command(
             command,
             now_s,
             state,
             s.phases,
             {
-                "mode": self.mode.value,
+                "mode": choice.mode.value,
+                "mode_source": choice.source,
+                "mode_reason": choice.reason,
+                **override.attributes(),
                 "priority": s.priority,
                 "hub": s.hub,
                 "service_ok": not self.host.failing,

@@ -25,6 +25,14 @@ class ModeSelect:
         self._settings = settings
         self._lock = threading.Lock()
         self._select_mode: Mode | None = None
+        self._changed_s: float | None = None
+
+    @property
+    def live(self) -> tuple[Mode | None, float | None]:
+        """(the select's mode, None without a valid option; when it was last changed by hand,
+        None when not since the app started)."""
+        with self._lock:
+            return self._select_mode, self._changed_s
 
     @property
     def mode(self) -> Mode:
@@ -83,8 +91,9 @@ class ModeSelect:
             return
         self._app.log(f"set the options of {select} to {', '.join(MODE_OPTIONS)}")
 
-    def take(self, select: str, option: Any, *, initial: bool) -> None:
-        """Follow the helper's option `option`; a word that is no mode is logged and ignored."""
+    def take(self, select: str, option: Any, *, initial: bool, now_s: float | None = None) -> None:
+        """Follow the helper's option `option`; a word that is no mode is logged and ignored.
+        A change after start (`initial` False) is a change by hand at `now_s`."""
         if option is None or str(option).strip().lower() in UNAVAILABLE_STATES:
             return  # HA restarting: keep the mode we have
         mode = parse_mode(option)
@@ -98,5 +107,7 @@ class ModeSelect:
         with self._lock:
             changed = mode != self._select_mode
             self._select_mode = mode
+            if changed and not initial and now_s is not None:
+                self._changed_s = now_s
         if changed and not initial:
             self._app.log(f"mode -> {MODE_WORDS[mode]} (from {select}); takes effect next cycle")

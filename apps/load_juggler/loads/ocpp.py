@@ -257,6 +257,12 @@ class OcppCharger(LoadApp):
             except Exception as err:  # never let a callback error stop the app
                 self.host.call_failed("sending the limit", f"{type(err).__name__}: {err}")
 
+    def clear_profiles(self) -> tuple[bool, str]:
+        """`ocpp.clear_profile` on this charger (every profile of every connector); the caller
+        sends ours again at once (`resend`) on every connector it drives."""
+        ok, detail = self.host.call("ocpp/clear_profile", devid=self.ocpp.devid)
+        return ok, "" if ok else f"ocpp/clear_profile failed: {detail}"
+
     def _single_charger(self) -> bool:
         """True when every OCPP charger app on this load's hub drives this charger (devid):
         an integration without `devid` then reaches it as its first charger."""

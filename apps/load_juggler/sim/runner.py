@@ -18,6 +18,7 @@ from ..engine.model import SITE_NODE
 from .metrics import Metrics
 from .plant import SimulatedSite
 from .scenario import Event, Scenario, apply_load, apply_site
+from .sim_commands import SimCommands
 
 #: At most this many points per line are kept for `--plot`; longer runs are aggregated.
 MAX_SERIES_POINTS = 4000
@@ -189,16 +190,24 @@ def run(
     )
     steps: list[dict[str, Any]] = []
     messages: list[tuple[float, str]] = []
+    commanded = SimCommands()
 
     for index in range(step_count):
         t_s = index * scenario.step_s
         while pending and pending[0].t_s <= t_s + 1e-9:
-            controller_plant = _apply_event(pending.pop(0), plant, modes, controller)
+            event = pending.pop(0)
+            controller_plant = _apply_event(event, plant, modes, controller)
+            if event.commands or commanded.desk.names() or commanded.desk.distribution:
+                messages.extend((t_s, line) for line in _command(event, commanded, plant))
+                shaped = commanded.shaped(controller_plant or controller.plant, _configured(plant))
+                controller_plant = shaped if shaped != controller.plant else None
             if controller_plant is not None:
                 controller.replace_plant(controller_plant)
                 metrics.limits_a[SITE_NODE] = controller_plant.site.main_breaker_a
         grid_a, nodes = _measure(plant, metrics, modes, scenario.step_s, t_s)
-        result = _decide(controller, plant, metrics, modes, grid_a, t_s)
+        messages.extend((t_s, line) for line in commanded.upkeep(t_s, _delivered(plant, scenario)))
+        live = commanded.modes(modes, t_s)
+        result = _decide(controller, plant, metrics, live, grid_a, t_s)
         commands = result.commands
         messages.extend((t_s, message) for message in result.messages)
         if not (keep_steps or keep_series):
@@ -218,6 +227,28 @@ def run(
         messages=messages,
         series=series,
     )
+
+
+def _configured(plant: SimulatedSite) -> dict[str, Any]:
+    """Each load as the scenario configures it now (the ranges a command may narrow)."""
+    return {load_id: spec.load for load_id, spec in plant.loads.items()}
+
+
+def _command(event: Event, commanded: SimCommands, plant: SimulatedSite) -> list[str]:
+    """An entry's live-mode changes (the select, by hand) and commands, as the hub sees them."""
+    for load_id, change in event.loads.items():
+        if "mode" in change:
+            commanded.mode_changed(load_id, event.t_s)
+    return commanded.carry_out(event.commands, event.t_s, _configured(plant))
+
+
+def _delivered(plant: SimulatedSite, scenario: Scenario) -> dict[str, float]:
+    """Each load's energy over the last step (Wh), as its own meter counts it for a boost."""
+    voltage = plant.site.site.voltage_v
+    return {
+        load_id: sum(plant.draw_a(load_id)) * voltage * scenario.step_s / 3600.0
+        for load_id in plant.loads
+    }
 
 
 def _measure(

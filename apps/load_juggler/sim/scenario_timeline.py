@@ -1,7 +1,8 @@
 """A scenario's `timeline:`: entries checked in time order, each on top of those before it.
 
-An entry changes site keys (`site:`, nested maps merged key by key), load keys (`loads:`) or
-sensor faults (`faults:`); every change is parsed again by the same site and load readers as
+An entry changes site keys (`site:`, nested maps merged key by key), load keys (`loads:`),
+sensor faults (`faults:`) or sends the hub commands (`commands:`, see `sim_commands`); every
+change is parsed again by the same site and load readers as
 the file's own sections, and a problem is named as the entry's key in the file
 (`timeline[3].site.battery`), in the file's words rather than the engine's.
 """
@@ -12,15 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..command_schema import CommandRequest
 from ..engine.errors import ConfigError
 from ..engine.model import Circuit
 from .scenario_loads import LoadSpec, apply_load
 from .scenario_site import SiteSpec, apply_site
 from .scenario_values import choice, known_keys, mapping, non_negative, plain
+from .sim_commands import parse_commands
 
 FAULT_SENSORS = ("grid", "solar", "battery")
 FAULT_STATES = ("unavailable", "ok")
-EVENT_KEYS = ("t", "site", "loads", "faults")
+EVENT_KEYS = ("t", "site", "loads", "faults", "commands")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Event:
     site: dict[str, Any] = field(default_factory=dict)
     loads: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: dict[str, str] = field(default_factory=dict)
+    commands: tuple[CommandRequest, ...] = ()
 
 
 #: Internal (engine) names that a message must show as the scenario file spells them.
@@ -117,7 +121,10 @@ def _event(
     for sensor, state in mapping(item, "faults", raw.get("faults", {})).items():
         choice(f"{item}.faults", "sensor", sensor, FAULT_SENSORS)
         faults[str(sensor)] = choice(f"{item}.faults", str(sensor), state, FAULT_STATES)
-    event = Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults)
+    commands = parse_commands(
+        item, raw.get("commands", []), t_s, [spec.load for spec in loads.values()]
+    )
+    event = Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults, commands=commands)
     return event, site
 
 

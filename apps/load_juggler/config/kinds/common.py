@@ -12,6 +12,7 @@ from typing import Any
 from ...engine.model import SITE_PHASES, LoadKind, Mode
 from ..load_config import LoadSettings, parse_mode
 from ..reader import ArgReader
+from ..schedule import read_schedule
 from ..schema import Option, OptionType, Schema
 
 #: What `mode` allows, in every message about it (apps.yaml and scenario files).
@@ -49,6 +50,10 @@ def _read_phase_map(r: ArgReader, option: Option, default: Any) -> tuple[str, ..
     return upper
 
 
+def _read_schedule(r: ArgReader, option: Option, default: Any) -> tuple[Any, ...]:
+    return read_schedule(r, option.key)
+
+
 def read_phase_map(r: ArgReader, phases: int) -> tuple[str, ...]:
     """`phase_map` for a load of `phases` lines (default: the first `phases` site phases)."""
     return COMMON_OPTIONS["phase_map"].read(r, SITE_PHASES[:phases])
@@ -78,6 +83,14 @@ COMMON_OPTIONS = Schema(
             OptionType.ENTITY,
             domains=("input_select",),
             doc="an input_select whose option is the live mode",
+        ),
+        Option(
+            "schedule",
+            OptionType.CUSTOM,
+            (),
+            parse=_read_schedule,
+            default_doc="none",
+            doc="weekly mode windows: a list of `{days, from, to, mode}`",
         ),
         Option(
             "fix_mode_options",
@@ -112,6 +125,7 @@ def read_common(r: ArgReader, name: str, kind: LoadKind, schema: Schema) -> Load
     priority = o["priority"].read(r) or o.default("priority")
     mode = o["mode"].read(r)
     mode_select = o["mode_select"].read(r)
+    schedule = o["schedule"].read(r)
     fix = o["fix_mode_options"].read(r)
     phases = o["phases"].read(r) or o.default("phases")
     phase_map = o["phase_map"].read(r, SITE_PHASES[:phases])
@@ -139,4 +153,5 @@ def read_common(r: ArgReader, name: str, kind: LoadKind, schema: Schema) -> Load
         min_a=min_a,
         max_a=max_a,
         power_w=power_w,
+        schedule=schedule,
     )
