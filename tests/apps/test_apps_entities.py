@@ -44,3 +44,24 @@ def test_nested_allocation_table_keeps_every_load():
         "boiler": {"current_a": "0", "on": "false"},
         "evse": {"current_a": 16.0, "on": "true"},
     }
+
+
+class _AppDaemonStates:
+    """AppDaemon 4.5's `State.set_state` bookkeeping for one entity: the attributes it is given
+    are merged into the ones it last saw unless `replace`, then None values are cleaned away."""
+
+    def __init__(self) -> None:
+        self.attributes: dict[str, Any] = {}
+
+    def set_state(self, entity_id: str, **kw: Any) -> None:
+        new = dict(kw["attributes"])
+        merged = new if kw.get("replace") else {**self.attributes, **new}
+        self.attributes = clean_http_kwargs(merged)
+
+
+def test_an_attribute_left_out_does_not_keep_its_old_value_in_ha():
+    states = _AppDaemonStates()
+    publisher = EntityPublisher(states.set_state)
+    publisher.publish("sensor.x", "paused_by_us", {"override": "paused", "last_sent_a": 6}, 0.0)
+    publisher.publish("sensor.x", "charging", {"last_sent_a": None}, 5.0)
+    assert states.attributes == {}

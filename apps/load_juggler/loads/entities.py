@@ -9,6 +9,11 @@ AppDaemon 4.5.13 cleans REST bodies by dropping every value equal to None or Fal
 includes 0 and 0.0, at any depth (`utils.clean_http_kwargs`). A state of 0 A would reach HA empty
 and be refused, and a list of phase currents would lose its zeros and shift. `wire_value` turns
 what we publish into values that survive that cleaning.
+
+AppDaemon also merges the attributes it is given into the ones it last saw unless told to
+replace them, so an attribute left out (or dropped as None) would keep its old value in HA: a
+resumed load would still show `paused`, an emptied `last_sent_a` its last amps. Every write here
+carries the entity's whole attribute set, so it replaces.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class EntityPublisher:
             entity_id,
             state=wire_state(state),
             attributes=wire_value(attrs),
+            replace=True,
             check_existence=False,
         )
         self._last[entity_id] = (state, attrs, now_s)
