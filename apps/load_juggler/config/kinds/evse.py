@@ -35,6 +35,20 @@ EVSE_OPTIONS = Schema(
         Option("devid", OptionType.TEXT, default_doc="`charger`", doc="devid of set_charge_rate"),
         Option("conn_id", _I, 1, minimum=1, maximum=16, doc="connector"),
         Option("connectors", _I, 1, minimum=1, maximum=16, doc="connectors of the charger"),
+        Option(
+            "unit_max_a",
+            _N,
+            above=0,
+            maximum=1000,
+            default_doc="the plugs' own maxima",
+            doc="per phase, shared by the plugs of a charger with `connectors:`",
+        ),
+        Option(
+            "concurrent",
+            OptionType.BOOLEAN,
+            False,
+            doc="true: the plugs charge together; false: one car at a time",
+        ),
         Option("rate_unit", OptionType.CHOICE, "auto", choices=("auto", "A", "W")),
         Option("profile_validity", OptionType.CHOICE, "absolute", choices=("relative", "absolute")),
         Option("validity_s", _N, 120.0, minimum=30, maximum=3600, doc="profile lifetime"),
@@ -65,6 +79,10 @@ EVSE_OPTIONS = Schema(
 )
 #: Every option an OCPP charger app reads, common ones first.
 EVSE_SCHEMA = COMMON_OPTIONS.with_defaults("evse", mode=Mode.CONTINUOUS, phases=3) + EVSE_OPTIONS
+
+
+#: Keys of a charger with a list of connectors as a whole (`evse_connectors`).
+_UNIT_KEYS = frozenset({"unit_max_a", "concurrent"})
 
 
 @dataclass(frozen=True)
@@ -109,9 +127,16 @@ class OcppSettings:
         return self.stack_level - 1
 
 
-def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSettings]:
-    """Parse an OCPP charger app's `self.args`; raises LoadConfigError listing every problem."""
-    r = ArgReader(f"app '{name}'", args, ignore=APPDAEMON_KEYS)
+def parse_ocpp(
+    name: str, args: Mapping[str, Any], item: str | None = None
+) -> tuple[LoadSettings, OcppSettings]:
+    """Parse an OCPP charger app's `self.args`; raises LoadConfigError listing every problem.
+
+    `name` is the load's name; `item`, what messages call it (default `app '<name>'`): one
+    connector of a charger with several is `app '<app>' connectors[<n>] ('<name>')`.
+    """
+    # `unit_max_a` / `concurrent` belong to a charger with a connector list (below).
+    r = ArgReader(item or f"app '{name}'", args, ignore=APPDAEMON_KEYS | _UNIT_KEYS)
     o = EVSE_SCHEMA
     common = read_common(r, name, LoadKind.EVSE, o)
     charger = o["charger"].read(r) or "charger"
@@ -141,6 +166,9 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
     idle_s = o["idle_timeout_s"].read(r)
     verify_s = o["verify_s"].read(r)
     entities = _ocpp_entities(r.section("entities"), charger, conn_id, connectors, common.phases)
+    for key in sorted(_UNIT_KEYS):
+        if args.get(key) is not None:
+            r.error(key, args[key], "only for a charger with a list under 'connectors:'")
     r.finish()
     if r.errors:
         raise LoadConfigError(r.errors)
