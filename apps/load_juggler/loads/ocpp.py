@@ -8,6 +8,7 @@ a persistent fail-safe one). This module puts them together as the charger's cap
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from .base import LoadApp, utc_now
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
 from .load_entities import LoadEntities
 from .ocpp_check import ObeyCheck, Observed
+from .ocpp_discovery import Discovery, discover
 from .ocpp_lines import LineCurrents
 from .ocpp_profiles import ProfileWriter
 from .ocpp_service import ChargeRateService
@@ -240,6 +242,7 @@ class OcppCharger(LoadApp):
     def initialize(self) -> None:
         #: The connectors' loads of a charger with a `connectors:` list (empty otherwise).
         self.connector_loads: list[OcppCharger] = []
+        self._discovery: Discovery | str | None = None
         if has_connector_list(self.args):
             self._start_connectors()
             return
@@ -260,9 +263,32 @@ class OcppCharger(LoadApp):
         return None
 
     def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, OcppDevice]:
-        common, self.ocpp = parse_ocpp(self.name, args, self.config_item())
+        common, ocpp = parse_ocpp(self.name, args, self.config_item())
+        self.ocpp = self._with_device_entities(ocpp, common.phases, args.get("entities"))
         self.charger = OcppDevice(self.host, common, self.ocpp, self._single_charger)
         return common, self.charger
+
+    def _with_device_entities(
+        self, ocpp: OcppSettings, phases: int, overrides: Any
+    ) -> OcppSettings:
+        """The settings with the entities found on the charger's HA device (`ocpp_discovery`);
+        asked once per start, and what was found and will be used is logged once."""
+        if self._discovery is None:
+            overridden = frozenset(overrides) if isinstance(overrides, dict) else frozenset()
+            ref = ocpp.device or ocpp.entities.status_connector
+            self._discovery = discover(
+                self.render_template, ref, ocpp.conn_id, ocpp.entities, overridden, phases
+            )
+            if isinstance(self._discovery, Discovery):
+                self.log(self._discovery.describe(ocpp.charger))
+            else:
+                self.log(
+                    f"charger '{ocpp.charger}': entities not looked up on its device "
+                    f"({self._discovery}); using the entity ids derived from 'charger'"
+                )
+        if isinstance(self._discovery, Discovery):
+            return replace(ocpp, entities=self._discovery.entities)
+        return ocpp
 
     def _start_connectors(self) -> None:
         """Build and start one load per entry of `connectors:`; this app is none itself."""

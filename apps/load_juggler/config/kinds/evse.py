@@ -33,6 +33,12 @@ EVSE_OPTIONS = Schema(
         Option("max_a", _N, 16.0, above=0, maximum=80, doc="current range per phase"),
         Option("charger", OptionType.TEXT, required=True, doc="the charge point id"),
         Option("devid", OptionType.TEXT, default_doc="`charger`", doc="devid of set_charge_rate"),
+        Option(
+            "device",
+            OptionType.TEXT,
+            default_doc="the device of `entities.status_connector`",
+            doc="HA device (name or id) whose entities are used",
+        ),
         Option("conn_id", _I, 1, minimum=1, maximum=16, doc="connector"),
         Option("connectors", _I, 1, minimum=1, maximum=16, doc="connectors of the charger"),
         Option(
@@ -120,6 +126,8 @@ class OcppSettings:
     failsafe_profile_id: int
     #: How long the charger may take to follow a limit before it counts as ignoring it.
     verify_s: float = 30.0
+    #: The HA device (name or id) whose entities are looked up; None: the status entity's.
+    device: str | None = None
 
     @property
     def failsafe_stack_level(self) -> int:
@@ -141,6 +149,7 @@ def parse_ocpp(
     common = read_common(r, name, LoadKind.EVSE, o)
     charger = o["charger"].read(r) or "charger"
     devid = o["devid"].read(r, charger) or charger
+    device = o["device"].read(r)
     conn_id = o["conn_id"].read(r) or 1
     connectors = o["connectors"].read(r) or 1
     if conn_id > connectors and r.has("connectors"):
@@ -189,6 +198,7 @@ def parse_ocpp(
         failsafe_a=failsafe_a,
         failsafe_profile_id=failsafe_id,
         verify_s=verify_s if verify_s is not None else o.default("verify_s"),
+        device=device,
     )
     return common, settings
 
