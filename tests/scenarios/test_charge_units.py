@@ -6,15 +6,20 @@ and the ramp adds 0.2 A/s (1 A per 5 s cycle).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from load_juggler.engine.errors import ConfigError
+from load_juggler.engine.model import ChargeUnit
+from load_juggler.sim.example import example_scenario
 from load_juggler.sim.runner import RunResult, run
 from load_juggler.sim.scenario import UNIT_KEYS, parse_scenario
 
-from .running import series, simulate, total_overload_s
+from .running import REPO, series, simulate, total_overload_s
 
 
 def twin(
@@ -122,3 +127,41 @@ def test_bad_unit_entries_are_refused_with_one_line(unit: dict[str, Any], messag
         twin(unit, {}, {})
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_the_example_day_runs_a_charger_with_a_connector_list(tmp_path: Path) -> None:
+    """`simulate --example` reads a `connectors:` list as the app does: one load per plug,
+    sharing the unit."""
+    entries = yaml.safe_load((REPO / "apps.yaml.example").read_text())
+    hub = next(name for name, args in entries.items() if args.get("module") == "load_juggler.hub")
+    apps = {
+        hub: entries[hub],
+        "twin": {
+            "module": "load_juggler.loads.ocpp",
+            "class": "OcppCharger",
+            "hub": hub,
+            "charger": "twin",
+            "unit_max_a": 16,
+            "connectors": [
+                {"conn_id": 1, "name": "left", "priority": 1},
+                {"conn_id": 2, "name": "right", "priority": 2, "max_a": 10},
+            ],
+        },
+    }
+    path = tmp_path / "apps.yaml"
+    path.write_text(yaml.safe_dump(apps))
+    scenario, _ = example_scenario(path)
+    loads = {spec.load.id: spec.load for spec in scenario.loads}
+    assert sorted(loads) == ["twin_left", "twin_right"]
+    assert loads["twin_right"].max_a == 10.0
+    assert loads["twin_left"].unit == ChargeUnit("twin", 16.0, False)
+    # The morning is enough: both cars are plugged in from 06:00.
+    morning = replace(
+        scenario,
+        duration_s=3600.0,
+        timeline=tuple(e for e in scenario.timeline if e.t_s < 3600 - scenario.step_s),
+    )
+    result = run(morning)
+    left, right = series(result, "twin_left"), series(result, "twin_right")
+    assert all(not (left[t] > 0 and right[t] > 0) for t in left)
+    assert max(left.values()) == 16.0

@@ -125,3 +125,14 @@ def split_connectors(app: str, args: Mapping[str, Any]) -> ChargerPlan:
 def _conn_id(entry: Any) -> int:
     value = entry.get("conn_id") if isinstance(entry, Mapping) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def load_entries(
+    app: str, args: Mapping[str, Any]
+) -> list[tuple[str, dict[str, Any], ChargeUnit | None]]:
+    """The loads an OCPP charger app makes, as (name, args, unit): itself, or one per entry of
+    its `connectors:` list (for tools that read apps.yaml as the apps do: the simulator)."""
+    if not has_connector_list(args):
+        return [(app, dict(args), None)]
+    plan = split_connectors(app, args)
+    return [(part.name, part.args, plan.unit) for part in plan.connectors]
