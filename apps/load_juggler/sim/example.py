@@ -183,7 +183,7 @@ def hub_loads(
     owner = {load_id: circuit for circuit, ids in hub.members.items() for load_id in ids}
     known = sorted(c.id for c in hub.circuits)
     loads = []
-    for name, args, unit in _load_entries(entries):
+    for name, args, unit in app_loads(entries):
         parser = LOAD_PARSERS.get(str(args.get("module")))
         if parser is None:
             continue
@@ -219,7 +219,7 @@ def hub_loads(
     return loads
 
 
-def _load_entries(
+def app_loads(
     entries: Mapping[str, Mapping[str, Any]],
 ) -> list[tuple[str, Mapping[str, Any], ChargeUnit | None]]:
     """Every app entry as the loads it makes: an OCPP charger with a `connectors:` list makes
