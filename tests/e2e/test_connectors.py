@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from load_juggler.loads.ocpp_discovery import device_template, parse_answer
+
 from .conftest import start_appdaemon
-from .ha_client import HAClient, wait_for
+from .ha_client import HAClient, _request, wait_for
 from .lj_apps import HOUSE_A, apps_config
 from .processes import REPO, AppDaemon, HomeAssistant
 
@@ -206,3 +208,19 @@ def test_stand_in_meter_values_come_every_meter_interval(plant: HAClient) -> Non
     plant.call("fake_ocpp", "set_charger", devid="twin", conn_id=LEFT, meter_interval_s=2)
     wait_for(lambda: plant.number(current) == 30.0, 5, "meter values every 2 s")
     assert plant.number("sensor.twin_connector_2_current_import") == 0.0
+
+
+@pytest.mark.timeout(30, func_only=True)
+def test_the_device_template_renders_on_the_real_home_assistant(ha_client: HAClient) -> None:
+    """The apps' device lookup (`ocpp_discovery`) is one template: this Home Assistant renders
+    it without error. The stand-in has no devices, so both lists are empty and the app keeps
+    the derived names, as it does here."""
+    for ref in ("sensor.twin_connector_2_status_connector", "Some charger"):
+        answer = _request(
+            "POST",
+            f"{ha_client.base_url}/api/template",
+            token=ha_client.token,
+            json_body={"template": device_template(ref, 2)},
+        )
+        assert answer == {"device": "", "charger": [], "connector": []}
+        assert parse_answer(answer) is None
