@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from lj_support import HUB_ARGS, START, limit_calls, logs, published, set_grid, set_solar
+from test_apps_ocpp_session import old_integration
 
 from load_juggler.engine.model import ChargeUnit
 from load_juggler.hub import Hub
@@ -159,3 +160,34 @@ def test_unit_keys_on_a_charger_without_a_list_are_refused(ad: Any, given_that: 
         "app 'evse1': key 'concurrent' = True is invalid: only for a charger with a list under "
         "'connectors:'"
     ]
+
+
+def test_an_old_integration_reaches_a_two_plug_charger_without_devid(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """Both connectors are one charger: without devid the integration's first charger is it."""
+    calls: list[dict[str, Any]] = []
+    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    build(ad, given_that, unit_max_a=16)
+    time_travel.fast_forward(15).seconds()
+    without = [c for c in calls if "devid" not in c]
+    assert {c["conn_id"] for c in without} == {1, 2}
+    assert logs(hass_mocks, "upgrade", "ERROR") == []
+
+
+def test_an_old_integration_with_another_charger_next_to_the_plugs_gets_nothing(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """A single-connector charger app next to a two-plug one: a call without devid could
+    reach either, so none is made (the plugs have no app of their own to ask)."""
+    calls: list[dict[str, Any]] = []
+    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    build(ad, given_that, unit_max_a=16)
+    set_connector(given_that, 1, cpid="cp3")  # not read: cp3 has one connector
+    ad(OcppCharger, "evse3", hub="lj_hub", charger="cp3", circuit="garage")
+    n = len(calls)
+    time_travel.fast_forward(15).seconds()
+    assert len(calls) > n and all("devid" in c for c in calls[n:])
+    errors = logs(hass_mocks, "Upgrade the HA OCPP integration to 0.8.0", "ERROR")
+    assert any(e.startswith("twin_left: ") for e in errors), errors
+    assert any("charger 'cp3'" in e for e in errors), errors

@@ -345,14 +345,24 @@ class OcppCharger(LoadApp):
         if names is None:
             return False
         devids = {self.ocpp.devid}
+        siblings = {load.name: load for load in self.sibling_loads()}
         for name in names:
             try:
-                ocpp = getattr(self.get_app(name), "ocpp", None)
+                app = siblings.get(name) or self.get_app(name)
             except Exception:
                 return False
+            if app is None:
+                # A load without an app of its own: a connector of another charger app,
+                # which may be another charger.
+                return False
+            ocpp = getattr(app, "ocpp", None)
             if ocpp is not None:
                 devids.add(ocpp.devid)
         return len(devids) == 1
+
+    def sibling_loads(self) -> list[OcppCharger]:
+        """The loads of this charger app (its connectors; none for a single connector)."""
+        return self.connector_loads
 
     @property
     def last_sent_a(self) -> float | None:

@@ -39,6 +39,9 @@ class OcppConnector(OcppCharger):
     def config_item(self) -> str | None:
         return self._item
 
+    def sibling_loads(self) -> list[OcppCharger]:
+        return self._owner.connector_loads
+
     def engine_load(self, site: Site, circuit: str | None) -> Load:
         return replace(super().engine_load(site, circuit), unit=self._unit)
 
