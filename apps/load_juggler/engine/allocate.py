@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from .alloc_item import EPS, Item, by_tier, energy_rule, floor_to_resolution
 from .allocator import Allocator
 from .battery import battery_levels
+from .charge_units import as_circuits, waiting_for_unit, waiting_reason
 from .circuits import (
     REASON_EXCESS,
     REASON_SOLAR,
@@ -109,6 +110,9 @@ def allocate(snapshot: Snapshot) -> Decision:
     """
     site = snapshot.site
     validate(site, snapshot.circuits, snapshot.loads)
+    # A charger unit is a circuit node over its plugs; a sequential one lets one plug in.
+    snapshot = as_circuits(snapshot)
+    unit_waits = waiting_for_unit(snapshot)
     strategy = Strategy(site.distribution)
     voltage_v = site.voltage_v
     phase_names = site_phase_names(site)
@@ -155,6 +159,9 @@ def allocate(snapshot: Snapshot) -> Decision:
             continue
         if not load.connected:
             reasons[load.id] = REASON_NOT_CONNECTED
+            continue
+        if load.id in unit_waits:
+            reasons[load.id] = waiting_reason(unit_waits[load.id])
             continue
         plug = LoadKind(load.kind) is LoadKind.PLUG
         if plug:

@@ -111,6 +111,8 @@ class LoadState(StrEnum):
     FINISHED = "finished"
     IDLE = "idle"
     SATISFIED = "satisfied"
+    #: A plug of a sequential charger unit while another plug holds the unit.
+    WAITING_FOR_UNIT = "waiting_for_unit"
 
 
 #: States a `Rest` may carry.

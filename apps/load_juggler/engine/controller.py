@@ -25,9 +25,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .allocate import allocate
+from .charge_units import UnitHolders, waiting_for_unit, waiting_reason
 from .command_writer import safe_command, write_commands
 from .control_types import (
     CycleResult,
+    LoadState,
     Overload,
     Readings,
     SiteConfig,
@@ -38,7 +40,7 @@ from .input_filter import CycleInputs, InputFilter
 from .model import BatteryLevels, Decision, Load, LoadKind, Mode, Snapshot
 from .smoothing import finite_or_none
 from .stale_fallback import REASON_STALE, charging_loads, stale_targets
-from .targets import Action, Target
+from .targets import Action, Plan, Target
 from .time_rules import locked_in_min_off, plan_load, ramp_target
 from .timers import LoadMemory, carried_memory
 from .validate import validate
@@ -79,6 +81,7 @@ class Controller:
         self._stale = False
         self._levels: BatteryLevels | None = None
         self._watch = OverloadWatch()
+        self._units = UnitHolders()
 
     @property
     def plant(self) -> SiteConfig:
@@ -170,6 +173,7 @@ class Controller:
         self, now_s: float, dt_s: float, inputs: CycleInputs, stale: bool
     ) -> tuple[dict[str, Target], Decision, Snapshot]:
         """Every load's target, the decision that bounds it and the snapshot it was made from."""
+        inputs = self._with_unit_holders(now_s, inputs)
         first = self._allocate(inputs.snapshot)
         self._levels = first.battery_levels
         if stale:
@@ -180,6 +184,18 @@ class Controller:
         # Published limits of resting loads give their rest, not the engine's "not connected".
         rest_reasons = {load_id: rest.reason for load_id, rest in inputs.rest.items()}
         return targets, _with_reasons(decision, rest_reasons), snapshot
+
+    def _with_unit_holders(self, now_s: float, inputs: CycleInputs) -> CycleInputs:
+        """The inputs with this cycle's holder of every sequential charger unit (`charge_units`)."""
+        holders = self._units.choose(
+            now_s,
+            inputs.loads,
+            {load_id: mem.on_since_s if mem.on else None for load_id, mem in self._memory.items()},
+            self._plant.settings.min_on_s,
+        )
+        if not holders:
+            return inputs
+        return replace(inputs, snapshot=replace(inputs.snapshot, unit_holders=holders))
 
     # --------------------------------------------------------------------------- normal control
 
@@ -213,6 +229,10 @@ class Controller:
             )
             for ld in loads
         }
+        # A plug whose unit another plug holds is off whatever its timers say: a hold at its
+        # min would put two plugs of a sequential unit on.
+        for load_id, holder_id in waiting_for_unit(snapshot).items():
+            plans[load_id] = Plan(Action.OFF, LoadState.WAITING_FOR_UNIT, waiting_reason(holder_id))
         holders = {load_id for load_id, plan in plans.items() if plan.action is Action.HOLD}
         decision = base
         if holders:

@@ -127,6 +127,21 @@ class Circuit:
 
 
 @dataclass(frozen=True)
+class ChargeUnit:
+    """A charger with several plugs (connectors) on one supply; every plug is a load of its own.
+
+    `max_a` is the unit's limit per phase, shared by its plugs (None: only the plugs' own
+    maxima). `concurrent`: the plugs may charge together and share `max_a` like a circuit;
+    otherwise (sequential, most household units) at most one plug draws at a time. See
+    `charge_units` for how the engine applies both.
+    """
+
+    id: str
+    max_a: float | None = None
+    concurrent: bool = False
+
+
+@dataclass(frozen=True)
 class Load:
     """One controllable load as the engine sees it in this cycle (config + live state)."""
 
@@ -146,6 +161,8 @@ class Load:
     #: Held at its min by a time rule (stop delay, min on time, pause budget): it keeps its
     #: place in the ranking and its min may come from any source, but it gets nothing more.
     held: bool = False
+    #: The charger unit this load is one plug of (several loads share it), None for most loads.
+    unit: ChargeUnit | None = None
 
     @property
     def site_phases(self) -> tuple[str, ...]:
@@ -190,6 +207,9 @@ class Snapshot:
     # background; one not listed only by the loads configured on it.
     circuit_background_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
     circuit_background_w: dict[str, float] = field(default_factory=dict)
+    # Which plug holds each sequential charger unit this cycle (unit id -> load id), as the
+    # controller chose it; a unit not listed goes to its first eligible plug by rank.
+    unit_holders: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
+from .charge_units import validate_units
 from .errors import ConfigError
 from .model import (
     SITE_NODE,
@@ -217,11 +218,13 @@ def validate(site: Site, circuits: Sequence[Circuit], loads: Iterable[Load]) -> 
     _validate_site(site)
     by_id = _validate_circuits(tuple(circuits))
     seen: set[str] = set()
+    loads = tuple(loads)
     for load in loads:
         if load.id in seen:
             raise ConfigError(f"load '{load.id}'", "id", load.id, "must be unique among loads")
         seen.add(load.id)
         _validate_load(load, site, by_id)
+    validate_units(tuple(circuits), loads)
 
 
 def circuit_of_members(members: Mapping[str, Sequence[str]]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import HubConfig, LoadSettings, OcppSettings, SwitchSettings, parse_ocpp, parse_switch
 from ..engine.model import Load
-from ..sim.example import LOAD_PARSERS, read_apps
+from ..sim.example import LOAD_PARSERS, app_loads, read_apps
 from .sources import HistoryError
 
 
@@ -45,7 +45,7 @@ def load_site(path: str | Path) -> ReplaySite:
     engine_loads = {load.id: load for load in apps.loads}
     loads = tuple(
         _load(name, args, engine_loads)
-        for name, args in apps.entries.items()
+        for name, args, _unit in app_loads(apps.entries)
         if LOAD_PARSERS.get(str(args.get("module"))) is not None
     )
     return ReplaySite(source=str(path), hub=apps.hub, loads=loads)

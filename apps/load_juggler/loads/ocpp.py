@@ -8,14 +8,19 @@ a persistent fail-safe one). This module puts them together as the charger's cap
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..config import LoadSettings, OcppSettings, parse_ocpp
+from ..config import LoadConfigError, LoadSettings, OcppSettings, parse_ocpp
+from ..config.kinds.evse_connectors import has_connector_list, split_connectors
 from ..engine.control_types import Command, LoadReading
+from ..problems import report_config_problems
 from .base import LoadApp, utc_now
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
+from .load_entities import LoadEntities
 from .ocpp_check import ObeyCheck, Observed
+from .ocpp_discovery import Discovery, discover
 from .ocpp_lines import LineCurrents
 from .ocpp_profiles import ProfileWriter
 from .ocpp_service import ChargeRateService
@@ -226,11 +231,21 @@ class OcppDevice:
 
 
 class OcppCharger(LoadApp):
-    """One connector of an HA OCPP charger; apps.yaml: `charger: <cpid>` + the common load keys."""
+    """An HA OCPP charger; apps.yaml: `charger: <cpid>` + the common load keys.
+
+    One connector: this app is the load. A list under `connectors:`: this app builds one
+    `OcppConnector` per entry, each a load of its own (`ocpp_connectors.py`), and is none itself.
+    """
 
     KIND = "ocpp"
 
     def initialize(self) -> None:
+        #: The connectors' loads of a charger with a `connectors:` list (empty otherwise).
+        self.connector_loads: list[OcppCharger] = []
+        self._discovery: Discovery | str | None = None
+        if has_connector_list(self.args):
+            self._start_connectors()
+            return
         super().initialize()
         if not self.config_ok:
             return
@@ -238,10 +253,71 @@ class OcppCharger(LoadApp):
         for entity_id in (e.transaction_id, e.status_connector):
             self.listen_state(self._on_session_entity, entity_id)
 
+    def terminate(self) -> None:
+        for connector in self.connector_loads:
+            connector.terminate()
+        super().terminate()
+
+    def config_item(self) -> str | None:
+        """What configuration messages call this load (None: `app '<name>'`)."""
+        return None
+
     def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, OcppDevice]:
-        common, self.ocpp = parse_ocpp(self.name, args)
+        common, ocpp = parse_ocpp(self.name, args, self.config_item())
+        self.ocpp = self._with_device_entities(ocpp, common.phases, args.get("entities"))
         self.charger = OcppDevice(self.host, common, self.ocpp, self._single_charger)
         return common, self.charger
+
+    def _with_device_entities(
+        self, ocpp: OcppSettings, phases: int, overrides: Any
+    ) -> OcppSettings:
+        """The settings with the entities found on the charger's HA device (`ocpp_discovery`);
+        asked once per start, and what was found and will be used is logged once."""
+        if self._discovery is None:
+            overridden = frozenset(overrides) if isinstance(overrides, dict) else frozenset()
+            ref = ocpp.device or ocpp.entities.status_connector
+            self._discovery = discover(
+                self.render_template, ref, ocpp.conn_id, ocpp.entities, overridden, phases
+            )
+            if isinstance(self._discovery, Discovery):
+                self.log(self._discovery.describe(ocpp.charger))
+            else:
+                self.log(
+                    f"charger '{ocpp.charger}': entities not looked up on its device "
+                    f"({self._discovery}); using the entity ids derived from 'charger'"
+                )
+        if isinstance(self._discovery, Discovery):
+            return replace(ocpp, entities=self._discovery.entities)
+        return ocpp
+
+    def _start_connectors(self) -> None:
+        """Build and start one load per entry of `connectors:`; this app is none itself."""
+        from .ocpp_connectors import OcppConnector  # it subclasses this class
+
+        self._link = None
+        self.config_ok = False
+        self.settings = None
+        self.problems: list[str] = []
+        self._entities = LoadEntities(self.name, self.set_state)
+        try:
+            plan = split_connectors(self.name, dict(self.args))
+        except LoadConfigError as err:
+            self.problems = [str(p) for p in err.problems]
+            report_config_problems(self.log, self.problems, "not started", "this app")
+            self.publish_state("error", self.problems[0])
+            return
+        self.config_ok = True
+        unit = plan.unit
+        how = "concurrent" if unit.concurrent else "sequential: one car at a time"
+        limit = f"unit_max_a {unit.max_a:g} A" if unit.max_a is not None else "no unit_max_a"
+        self.log(
+            f"charger with {len(plan.connectors)} connectors ({how}, {limit}): loads "
+            + ", ".join(c.name for c in plan.connectors)
+        )
+        for part in plan.connectors:
+            connector = OcppConnector(self, part.name, part.args, unit, part.item)
+            connector.initialize()
+            self.connector_loads.append(connector)
 
     def _on_session_entity(
         self, entity: str, attribute: str, old: Any, new: Any, cb_args: dict[str, Any]
@@ -275,14 +351,24 @@ class OcppCharger(LoadApp):
         if names is None:
             return False
         devids = {self.ocpp.devid}
+        siblings = {load.name: load for load in self.sibling_loads()}
         for name in names:
             try:
-                ocpp = getattr(self.get_app(name), "ocpp", None)
+                app = siblings.get(name) or self.get_app(name)
             except Exception:
                 return False
+            if app is None:
+                # A load without an app of its own: a connector of another charger app,
+                # which may be another charger.
+                return False
+            ocpp = getattr(app, "ocpp", None)
             if ocpp is not None:
                 devids.add(ocpp.devid)
         return len(devids) == 1
+
+    def sibling_loads(self) -> list[OcppCharger]:
+        """The loads of this charger app (its connectors; none for a single connector)."""
+        return self.connector_loads
 
     @property
     def last_sent_a(self) -> float | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ from ..config import (
     parse_ocpp,
     parse_switch,
 )
+from ..config.kinds.evse_connectors import load_entries
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
-from ..engine.model import Load
+from ..engine.model import ChargeUnit, Load
 from ..engine.validate import validate
 from .scenario import (
     BatterySpec,
@@ -182,7 +183,7 @@ def hub_loads(
     owner = {load_id: circuit for circuit, ids in hub.members.items() for load_id in ids}
     known = sorted(c.id for c in hub.circuits)
     loads = []
-    for name, args in entries.items():
+    for name, args, unit in app_loads(entries):
         parser = LOAD_PARSERS.get(str(args.get("module")))
         if parser is None:
             continue
@@ -209,10 +210,24 @@ def hub_loads(
                 f"must name a circuit of hub '{hub_name}': "
                 + (", ".join(known) or "none declared"),
             )
-        load = settings.engine_load(hub.site.voltage_v, circuit)
+        load = replace(settings.engine_load(hub.site.voltage_v, circuit), unit=unit)
         try:
             validate(hub.site, hub.circuits, (load,))
         except ConfigError as err:
             raise ConfigError(item, err.key, err.value, err.allowed) from None
         loads.append(load)
     return loads
+
+
+def app_loads(
+    entries: Mapping[str, Mapping[str, Any]],
+) -> list[tuple[str, Mapping[str, Any], ChargeUnit | None]]:
+    """Every app entry as the loads it makes: an OCPP charger with a `connectors:` list makes
+    one per connector, sharing its unit (`evse_connectors`)."""
+    out: list[tuple[str, Mapping[str, Any], ChargeUnit | None]] = []
+    for name, args in entries.items():
+        if args.get("module") == "load_juggler.loads.ocpp":
+            out.extend(load_entries(name, args))
+        else:
+            out.append((name, args, None))
+    return out

@@ -23,17 +23,19 @@ from typing import Any
 import yaml
 
 from ..engine.errors import ConfigError
-from ..engine.model import Circuit
+from ..engine.model import Circuit, LoadKind
 from ..engine.validate import circuit_of_members
 from ..engine.validate import validate as engine_validate
 from .scenario_loads import (
     CIRCUIT_KEYS,
     LOAD_KEYS,
+    UNIT_KEYS,
     LoadSpec,
     apply_load,
     load_as_dict,
     parse_circuit,
     parse_load,
+    parse_unit,
 )
 from .scenario_site import (
     BATTERY_KEYS,
@@ -56,6 +58,7 @@ __all__ = [
     "INVERTER_KEYS",
     "LOAD_KEYS",
     "SITE_KEYS",
+    "UNIT_KEYS",
     "BatterySpec",
     "Event",
     "LoadSpec",
@@ -100,7 +103,7 @@ class Scenario:
 
 # ------------------------------------------------------------------------------- the timeline
 
-TOP_KEYS = ("name", "step_s", "duration_s", "site", "circuits", "loads", "timeline")
+TOP_KEYS = ("name", "step_s", "duration_s", "site", "circuits", "units", "loads", "timeline")
 
 
 # --------------------------------------------------------------------------------- the file
@@ -167,6 +170,20 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
                 f"conflicts with circuit '{circuit_id}' listing it as a member",
             )
         by_id[load_id] = replace(spec, load=replace(spec.load, circuit=circuit_id))
+    for i, raw in enumerate(listed("scenario", "units", top.get("units", []) or [])):
+        unit, plugs = parse_unit(mapping("units", f"[{i}]", raw), i)
+        for load_id in plugs:
+            spec = by_id.get(load_id)
+            item = f"unit '{unit.id}'"
+            if spec is None:
+                raise ConfigError(item, "members", load_id, "names no load")
+            if spec.load.kind is not LoadKind.EVSE:
+                raise ConfigError(item, "members", load_id, "a unit's plugs are chargers (evse)")
+            if spec.load.unit is not None:
+                raise ConfigError(
+                    f"load '{load_id}'", "unit", [spec.load.unit.id, unit.id], "one unit only"
+                )
+            by_id[load_id] = replace(spec, load=replace(spec.load, unit=unit))
     specs = [by_id[spec.load.id] for spec in specs]
 
     if validate is not None:

@@ -18,7 +18,7 @@ from ..config.kinds.common import MODE_ALLOWED
 from ..config.schema import Option, OptionType, Schema
 from ..config.site_config import CIRCUIT_OPTIONS
 from ..engine.errors import ConfigError
-from ..engine.model import SITE_PHASES, Circuit, Load, LoadKind, Mode, Site
+from ..engine.model import SITE_PHASES, ChargeUnit, Circuit, Load, LoadKind, Mode, Site
 from .scenario_values import choice, known_keys, non_negative, text
 
 _B = OptionType.BOOLEAN
@@ -56,8 +56,11 @@ LOAD_KEYS = (
     "draw_limit_a",
 )
 CIRCUIT_KEYS = ("id", "limit_a", "members", "parent", "max_power_w", "metered")
+#: A charger with several plugs: its plugs are loads (`members`), the unit their shared limit.
+UNIT_KEYS = ("id", "unit_max_a", "concurrent", "members")
 #: A scenario's circuit takes any positive `limit_a` (apps.yaml: at most 1000 A).
 _SCENARIO_LIMIT_A = replace(CIRCUIT_OPTIONS["limit_a"], maximum=None)
+_SCENARIO_UNIT_MAX_A = replace(EVSE_OPTIONS["unit_max_a"], maximum=None)
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,32 @@ def apply_load(spec: LoadSpec, change: Mapping[str, Any], site: Site) -> LoadSpe
         raise ConfigError(
             f"load '{spec.load.id}'", "id", change["id"], "cannot change in a timeline"
         )
-    return parse_load({**load_as_dict(spec), **change}, site, 0)
+    changed = parse_load({**load_as_dict(spec), **change}, site, 0)
+    # The unit comes from `units:`, not from the load's own keys.
+    return replace(changed, load=replace(changed.load, unit=spec.load.unit))
+
+
+def parse_unit(data: Mapping[str, Any], index: int) -> tuple[ChargeUnit, list[str]]:
+    """A charger unit of several plugs and the load ids of its plugs (`members`)."""
+    unit_id = data.get("id")
+    item = f"unit '{unit_id}'" if isinstance(unit_id, str) else f"units[{index}]"
+    known_keys(item, data, UNIT_KEYS)
+    unit_id = text(item, "id", unit_id)
+    limit = data.get("unit_max_a")
+    members = data.get("members")
+    if (
+        not isinstance(members, list)
+        or len(members) < 2
+        or not all(isinstance(m, str) for m in members)
+    ):
+        raise ConfigError(item, "members", members, "must be a list of two or more load ids")
+    concurrent = EVSE_OPTIONS["concurrent"].check(item, data.get("concurrent", False))
+    unit = ChargeUnit(
+        id=unit_id,
+        max_a=None if limit is None else _SCENARIO_UNIT_MAX_A.check(item, limit),
+        concurrent=concurrent,
+    )
+    return unit, list(members)
 
 
 def parse_circuit(data: Mapping[str, Any], index: int) -> tuple[Circuit, list[str], bool]:

@@ -33,8 +33,28 @@ EVSE_OPTIONS = Schema(
         Option("max_a", _N, 16.0, above=0, maximum=80, doc="current range per phase"),
         Option("charger", OptionType.TEXT, required=True, doc="the charge point id"),
         Option("devid", OptionType.TEXT, default_doc="`charger`", doc="devid of set_charge_rate"),
+        Option(
+            "device",
+            OptionType.TEXT,
+            default_doc="the device of `entities.status_connector`",
+            doc="HA device (name or id) whose entities are used",
+        ),
         Option("conn_id", _I, 1, minimum=1, maximum=16, doc="connector"),
         Option("connectors", _I, 1, minimum=1, maximum=16, doc="connectors of the charger"),
+        Option(
+            "unit_max_a",
+            _N,
+            above=0,
+            maximum=1000,
+            default_doc="the plugs' own maxima",
+            doc="per phase, shared by the plugs of a charger with `connectors:`",
+        ),
+        Option(
+            "concurrent",
+            OptionType.BOOLEAN,
+            False,
+            doc="true: the plugs charge together; false: one car at a time",
+        ),
         Option("rate_unit", OptionType.CHOICE, "auto", choices=("auto", "A", "W")),
         Option("profile_validity", OptionType.CHOICE, "absolute", choices=("relative", "absolute")),
         Option("validity_s", _N, 120.0, minimum=30, maximum=3600, doc="profile lifetime"),
@@ -65,6 +85,10 @@ EVSE_OPTIONS = Schema(
 )
 #: Every option an OCPP charger app reads, common ones first.
 EVSE_SCHEMA = COMMON_OPTIONS.with_defaults("evse", mode=Mode.CONTINUOUS, phases=3) + EVSE_OPTIONS
+
+
+#: Keys of a charger with a list of connectors as a whole (`evse_connectors`).
+_UNIT_KEYS = frozenset({"unit_max_a", "concurrent"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,8 @@ class OcppSettings:
     failsafe_profile_id: int
     #: How long the charger may take to follow a limit before it counts as ignoring it.
     verify_s: float = 30.0
+    #: The HA device (name or id) whose entities are looked up; None: the status entity's.
+    device: str | None = None
 
     @property
     def failsafe_stack_level(self) -> int:
@@ -109,13 +135,21 @@ class OcppSettings:
         return self.stack_level - 1
 
 
-def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSettings]:
-    """Parse an OCPP charger app's `self.args`; raises LoadConfigError listing every problem."""
-    r = ArgReader(f"app '{name}'", args, ignore=APPDAEMON_KEYS)
+def parse_ocpp(
+    name: str, args: Mapping[str, Any], item: str | None = None
+) -> tuple[LoadSettings, OcppSettings]:
+    """Parse an OCPP charger app's `self.args`; raises LoadConfigError listing every problem.
+
+    `name` is the load's name; `item`, what messages call it (default `app '<name>'`): one
+    connector of a charger with several is `app '<app>' connectors[<n>] ('<name>')`.
+    """
+    # `unit_max_a` / `concurrent` belong to a charger with a connector list (below).
+    r = ArgReader(item or f"app '{name}'", args, ignore=APPDAEMON_KEYS | _UNIT_KEYS)
     o = EVSE_SCHEMA
     common = read_common(r, name, LoadKind.EVSE, o)
     charger = o["charger"].read(r) or "charger"
     devid = o["devid"].read(r, charger) or charger
+    device = o["device"].read(r)
     conn_id = o["conn_id"].read(r) or 1
     connectors = o["connectors"].read(r) or 1
     if conn_id > connectors and r.has("connectors"):
@@ -141,6 +175,9 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
     idle_s = o["idle_timeout_s"].read(r)
     verify_s = o["verify_s"].read(r)
     entities = _ocpp_entities(r.section("entities"), charger, conn_id, connectors, common.phases)
+    for key in sorted(_UNIT_KEYS):
+        if args.get(key) is not None:
+            r.error(key, args[key], "only for a charger with a list under 'connectors:'")
     r.finish()
     if r.errors:
         raise LoadConfigError(r.errors)
@@ -161,6 +198,7 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
         failsafe_a=failsafe_a,
         failsafe_profile_id=failsafe_id,
         verify_s=verify_s if verify_s is not None else o.default("verify_s"),
+        device=device,
     )
     return common, settings
 

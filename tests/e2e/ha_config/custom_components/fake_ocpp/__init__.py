@@ -45,6 +45,10 @@ CHARGER_SCHEMA = vol.Schema(
         vol.Optional("phase_map", default=["L1", "L2", "L3"]): vol.All(
             cv.ensure_list, [PHASE], vol.Length(min=3, max=3)
         ),
+        # More than one: per-connector entities `sensor.<cpid>_connector_<n>_...`, one car each.
+        vol.Optional("connectors", default=1): vol.All(vol.Coerce(int), vol.Range(min=1, max=4)),
+        # MeterValues interval (the integration's default: 60 s).
+        vol.Optional("meter_interval_s", default=60.0): vol.Coerce(float),
     }
 )
 PLUG_SCHEMA = vol.Schema(
@@ -98,13 +102,19 @@ CLEAR_SERVICE_DATA_SCHEMA = vol.Schema({vol.Optional("devid"): cv.string})
 SET_CAR_SCHEMA = vol.Schema(
     {
         vol.Optional("devid"): cv.string,
+        vol.Optional("conn_id"): cv.positive_int,
         vol.Optional("connected"): cv.boolean,
         vol.Optional("phases"): vol.In([1, 2, 3]),
         vol.Optional("max_a"): vol.Coerce(float),
     }
 )
 SET_CHARGER_SCHEMA = vol.Schema(
-    {vol.Optional("devid"): cv.string, vol.Required("ignores_profiles"): cv.boolean}
+    {
+        vol.Optional("devid"): cv.string,
+        vol.Optional("conn_id"): cv.positive_int,
+        vol.Optional("ignores_profiles"): cv.boolean,
+        vol.Optional("meter_interval_s"): vol.Coerce(float),
+    }
 )
 
 SERVICE_DESCRIPTIONS: dict[tuple[str, str], dict[str, Any]] = {
@@ -126,7 +136,8 @@ SERVICE_DESCRIPTIONS: dict[tuple[str, str], dict[str, Any]] = {
     },
     (DOMAIN, "set_car"): {
         "name": "Set car",
-        "description": "Plugs the simulated car in or out, or changes its phases / max current.",
+        "description": "Plugs the simulated car (of connector conn_id) in or out, or changes "
+        "its phases / max current.",
         "fields": {},
     },
     (DOMAIN, "set_integration"): {
@@ -136,7 +147,8 @@ SERVICE_DESCRIPTIONS: dict[tuple[str, str], dict[str, Any]] = {
     },
     (DOMAIN, "set_charger"): {
         "name": "Set charger",
-        "description": "ignores_profiles: true makes the charger offer its default regardless.",
+        "description": "ignores_profiles: true makes the charger offer its default regardless; "
+        "meter_interval_s: how often meter values come.",
         "fields": {},
     },
     (DOMAIN, "reset"): {
@@ -154,14 +166,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     hass.data[DOMAIN] = plant
 
     async def set_charge_rate(call: ServiceCall) -> None:
-        charger = plant.charger_for(call.data.get("devid"))
         conn_id = call.data.get("conn_id", 0)
+        reached = plant.connectors_of(call.data.get("devid"), conn_id)
+        charger = reached[0]
         try:
             if "custom_profile" in call.data:
                 raw = call.data["custom_profile"]
                 if isinstance(raw, str):
                     raw = json.loads(raw.replace("'", '"'))
-                charger.set_custom_profile(raw, conn_id)
+                for connector in reached:
+                    connector.set_custom_profile(raw, conn_id)
             elif "limit_watts" in call.data:
                 charger.set_station_limit(call.data["limit_watts"], "W")
             elif "limit_amps" in call.data:
@@ -176,11 +190,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         plant.update()
 
     async def clear_profile(call: ServiceCall) -> None:
-        plant.charger_for(call.data.get("devid")).clear_profiles()
+        for connector in plant.connectors_of(call.data.get("devid")):
+            connector.clear_profiles()
         plant.update()
 
     async def set_car(call: ServiceCall) -> None:
-        plant.charger_for(call.data.get("devid")).set_car(
+        plant.charger_for(call.data.get("devid"), call.data.get("conn_id")).set_car(
             connected=call.data.get("connected"),
             phases=call.data.get("phases"),
             max_a=call.data.get("max_a"),
@@ -197,7 +212,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         plant.update()
 
     async def set_charger(call: ServiceCall) -> None:
-        plant.charger_for(call.data.get("devid")).ignores_profiles = call.data["ignores_profiles"]
+        for connector in plant.connectors_of(call.data.get("devid"), call.data.get("conn_id")):
+            if "ignores_profiles" in call.data:
+                connector.ignores_profiles = call.data["ignores_profiles"]
+            if "meter_interval_s" in call.data:
+                connector.meter_interval_s = call.data["meter_interval_s"]
         plant.update()
 
     async def reset(call: ServiceCall) -> None:

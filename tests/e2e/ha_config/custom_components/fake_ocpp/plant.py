@@ -28,7 +28,9 @@ FIRST_TRANSACTION_ID = 1001
 
 @dataclass
 class ChargerSim:
-    """One single-connector charger and the car plugged into it."""
+    """One connector of a charger and the car plugged into it (a charger with `connectors: N`
+    is N of these with one cpid, as the integration names them:
+    `sensor.<cpid>_connector_<n>_<measurand>`)."""
 
     cpid: str
     default_limit_a: float
@@ -57,12 +59,22 @@ class ChargerSim:
     #: Accepts every profile and goes on offering its own default (as some chargers do).
     ignores_profiles: bool = False
     initial: dict[str, Any] = field(default_factory=dict)
+    conn_id: int = 1
+    connectors: int = 1
+    #: MeterValues come this often (the integration's default is 60 s): current, power and
+    #: offered current are what the last meter values said, status and transaction at once.
+    meter_interval_s: float = 60.0
+    meter_at: datetime | None = None
+    metered_draw_a: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    metered_lines_a: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    metered_offered_a: float = 0.0
 
     def __post_init__(self) -> None:
         self.initial = {
             "car_connected": self.car_connected,
             "car_phases": self.car_phases,
             "car_max_a": self.car_max_a,
+            "meter_interval_s": self.meter_interval_s,
         }
         if self.car_connected:
             self.transaction_id = FIRST_TRANSACTION_ID
@@ -125,6 +137,7 @@ class ChargerSim:
             else:  # StopTransaction: the integration keeps showing the old id
                 self.in_transaction = False
                 self.store.end_transaction()
+            self.meter_at = None  # Start/StopTransaction carry a meter value: report at once
         if phases is not None:
             self.car_phases = phases
         if max_a is not None:
@@ -139,11 +152,17 @@ class ChargerSim:
         self.calls = self.rejected = 0
         self.last_call = self.last_error = None
         self.ignores_profiles = False
+        self.meter_interval_s = self.initial["meter_interval_s"]
+        self.meter_at = None
 
     def step(self, now: datetime) -> None:
         """The car takes min(offer, its max) on its phases, nothing below its minimum."""
         limit, self.limit_source = self.store.limit_a(
-            now, self.voltage, self.default_limit_a, transaction=self.in_transaction
+            now,
+            self.voltage,
+            self.default_limit_a,
+            transaction=self.in_transaction,
+            connector=self.conn_id,
         )
         if self.ignores_profiles:
             limit, self.limit_source = self.default_limit_a, "default (ignores profiles)"
@@ -157,10 +176,22 @@ class ChargerSim:
         }
         if any(self.draw_a.values()):
             self.lines_a = dict(self.draw_a)
+        if self.meter_at is None or (now - self.meter_at).total_seconds() >= self.meter_interval_s:
+            self.meter_at = now
+            self.metered_draw_a = dict(self.draw_a)
+            self.metered_lines_a = dict(self.lines_a)
+            self.metered_offered_a = self.offered_a
+
+    @property
+    def prefix(self) -> str:
+        """Start of its entity ids: `<cpid>_`, or `<cpid>_connector_<n>_` with several."""
+        if self.connectors > 1:
+            return f"{self.cpid}_connector_{self.conn_id}_"
+        return f"{self.cpid}_"
 
     @property
     def status(self) -> str:
-        """OCPP StatusNotification values for connector 1."""
+        """OCPP StatusNotification values for this connector."""
         if not self.car_connected:
             return "Available"
         if any(self.draw_a.values()):
@@ -202,22 +233,33 @@ class Plant:
         self.chargers = [
             ChargerSim(
                 voltage=self.voltage,
+                conn_id=conn_id,
                 **{"default_limit_a": charger["max_current_a"], **charger},
             )
             for charger in conf["chargers"]
+            for conn_id in range(1, charger.get("connectors", 1) + 1)
         ]
         self.plugs = [PlugSim(**plug) for plug in conf["plugs"]]
         self.grid_a: dict[str, float] = dict.fromkeys(PHASES, 0.0)
         self.grid_available = True
 
-    def charger_for(self, devid: str | None) -> ChargerSim:
-        """HA OCPP falls back to the first charger when devid is missing or unknown."""
-        for charger in self.chargers:
-            if charger.cpid == devid:
-                return charger
+    def charger_for(self, devid: str | None, conn_id: int | None = None) -> ChargerSim:
+        """HA OCPP falls back to the first charger when devid is missing or unknown; a
+        connector by `conn_id` (its first one when not given)."""
+        return self.connectors_of(devid, conn_id)[0]
+
+    def connectors_of(self, devid: str | None, conn_id: int | None = None) -> list[ChargerSim]:
+        """The connectors a call reaches: `conn_id` 0 (or none) on a charger with several
+        reaches all of them, as a profile for connector 0 does."""
         if not self.chargers:
             raise KeyError("no charger configured")
-        return self.chargers[0]
+        cpid = devid if any(c.cpid == devid for c in self.chargers) else self.chargers[0].cpid
+        group = [c for c in self.chargers if c.cpid == cpid]
+        if conn_id:
+            chosen = [c for c in group if c.conn_id == conn_id]
+            if chosen:
+                return chosen
+        return group
 
     def reset(self) -> None:
         """Reset every charger (profiles, counters, car) and switch plugs off."""

@@ -190,7 +190,7 @@ def parse_profile(raw: Any, connector_id: int, now: datetime) -> Profile:
 
 
 class ProfileStore:
-    """The profiles one charger holds, and the limit they add up to on connector 1."""
+    """The profiles one connector's charger holds, and the limit they add up to on it."""
 
     def __init__(self) -> None:
         self.profiles: list[Profile] = []
@@ -230,16 +230,21 @@ class ProfileStore:
         return max(active)[1] if active else None
 
     def limit_a(
-        self, now: datetime, voltage: float, default_a: float, transaction: bool
+        self,
+        now: datetime,
+        voltage: float,
+        default_a: float,
+        transaction: bool,
+        connector: int = 1,
     ) -> tuple[float, str]:
-        """The composite per-phase limit of connector 1 and what set it."""
+        """The composite per-phase limit of `connector` and what set it."""
         source = "default"
         limit = default_a
-        tx = self._top("TxProfile", (1,), now, voltage) if transaction else None
+        tx = self._top("TxProfile", (connector,), now, voltage) if transaction else None
         if tx is not None:
             limit, source = tx, "TxProfile"
         else:
-            tx_default = self._top("TxDefaultProfile", (1,), now, voltage)
+            tx_default = self._top("TxDefaultProfile", (connector,), now, voltage)
             if tx_default is None:
                 tx_default = self._top("TxDefaultProfile", (0,), now, voltage)
             if tx_default is not None:

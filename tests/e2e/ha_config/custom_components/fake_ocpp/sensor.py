@@ -1,6 +1,7 @@
 """Sensors with the entity ids and units the real integrations give them.
 
-Charger sensors follow lbbrhzn/ocpp's single-connector names (`sensor.<cpid>_current_import` with
+Charger sensors follow lbbrhzn/ocpp's names (`sensor.<cpid>_current_import`, with several
+connectors `sensor.<cpid>_connector_<n>_current_import`, with
 L1/L2/L3 attributes and the sum of the lines as state, as measured on the integration; after
 StopTransaction and in SuspendedEVSE the state drops to 0 and the attributes keep the last lines
 above 0, stale; the transaction sensor keeps the last id; power in kW); the grid CTs
@@ -64,52 +65,60 @@ class PlantSensor(FollowsPlant, SensorEntity):
 
 
 def _current_import(charger: ChargerSim) -> float:
-    """HA OCPP's state for Current.Import as measured on 0.5.2: the sum of the lines."""
-    return round(sum(charger.draw_a.values()), 2)
+    """HA OCPP's state for Current.Import as measured on 0.5.2: the sum of the lines (as the
+    last meter values said)."""
+    return round(sum(charger.metered_draw_a.values()), 2)
 
 
 def charger_sensors(charger: ChargerSim, plant: Plant) -> list[PlantSensor]:
-    """The charger's OCPP entities plus a diagnostic sensor of the fake itself."""
-    cpid = charger.cpid
+    """The connector's OCPP entities plus a diagnostic sensor of the fake itself.
+
+    Measurands (current, power, offered, voltage) follow the last meter values
+    (`meter_interval_s`); status and transaction follow at once, as the integration's do.
+    """
+    cpid, scope = charger.cpid, charger.prefix
     amps = UnitOfElectricCurrent.AMPERE
-    return [
+    debug_id = f"{DOMAIN}_{cpid}" if charger.connectors == 1 else f"{DOMAIN}_{scope[:-1]}"
+    sensors = [
         PlantSensor(
-            f"{cpid}_current_import",
+            f"{scope}current_import",
             lambda: _current_import(charger),
             unit=amps,
             device_class=SensorDeviceClass.CURRENT,
-            attributes=lambda: {**charger.lines_a, "unit": "A"},
+            attributes=lambda: {**charger.metered_lines_a, "unit": "A"},
         ),
         PlantSensor(
-            f"{cpid}_current_offered",
-            lambda: charger.offered_a,
+            f"{scope}current_offered",
+            lambda: charger.metered_offered_a,
             unit=amps,
             device_class=SensorDeviceClass.CURRENT,
         ),
         PlantSensor(
-            f"{cpid}_power_active_import",
-            lambda: round(sum(charger.draw_a.values()) * plant.voltage / 1000, 3),
+            f"{scope}power_active_import",
+            lambda: round(sum(charger.metered_draw_a.values()) * plant.voltage / 1000, 3),
             unit=UnitOfPower.KILO_WATT,
             device_class=SensorDeviceClass.POWER,
         ),
         PlantSensor(
-            f"{cpid}_power_offered",
-            lambda: round(charger.offered_a * 3 * plant.voltage / 1000, 3),
+            f"{scope}power_offered",
+            lambda: round(charger.metered_offered_a * 3 * plant.voltage / 1000, 3),
             unit=UnitOfPower.KILO_WATT,
             device_class=SensorDeviceClass.POWER,
         ),
         PlantSensor(
-            f"{cpid}_voltage",
+            f"{scope}voltage",
             lambda: plant.voltage,
             unit=UnitOfElectricPotential.VOLT,
             device_class=SensorDeviceClass.VOLTAGE,
         ),
-        PlantSensor(f"{cpid}_status_connector", lambda: charger.status),
-        PlantSensor(f"{cpid}_transaction_id", lambda: charger.transaction_id),
+        PlantSensor(f"{scope}status_connector", lambda: charger.status),
+        PlantSensor(f"{scope}transaction_id", lambda: charger.transaction_id),
         PlantSensor(
-            f"{DOMAIN}_{cpid}",
+            debug_id,
             lambda: charger.offered_a,
             attributes=lambda: {
+                "conn_id": charger.conn_id,
+                "meter_interval_s": charger.meter_interval_s,
                 "limit_source": charger.limit_source,
                 "calls": charger.calls,
                 "rejected": charger.rejected,
@@ -125,6 +134,10 @@ def charger_sensors(charger: ChargerSim, plant: Plant) -> list[PlantSensor]:
             },
         ),
     ]
+    if charger.connectors > 1 and charger.conn_id == 1:
+        # The charger-wide status the integration keeps flat with several connectors.
+        sensors.append(PlantSensor(f"{cpid}_status", lambda: "Available"))
+    return sensors
 
 
 def plug_sensor(plug: PlugSim) -> PlantSensor:
