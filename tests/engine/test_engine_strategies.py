@@ -249,3 +249,20 @@ def test_optimized_starts_a_skipped_load_in_what_the_earlier_loads_did_not_keep(
         grid_a=(-10.0,),
     )
     assert currents(d) == {"sp1": 6.0, "held": 6.0, "sp2": 6.0}
+
+
+def test_optimized_a_late_started_held_min_comes_before_a_green_extra():
+    # 3-phase 10 A breaker, net metering, 11 A exported on B (2530 W green). The continuous
+    # car on A (min 0) takes 10 A (2300 W), leaving 230 W (1 A) of green. Optimized fills the
+    # solar_priority tier in order: sp on B (min 0) up to 11 A while the car is at its min 0,
+    # so the held 10.04 A plug on B does not fit (21 A of room) and is skipped; sp is then
+    # released to its green 1 A and the plug starts at the end. The held plug's min comes
+    # before sp's extra: the 1 A is no longer green and sp must drop to 0.
+    d = decide(
+        site(phases=3, main_breaker_a=10.0, distribution="optimized"),
+        one_phase("car", "A", max_a=10.0, min_a=0.0),
+        one_phase("sp", "B", mode=Mode.SOLAR_PRIORITY, priority=1, min_a=0.0),
+        plug("held", 2310.0, phase="B", mode=Mode.SOLAR_PRIORITY, priority=2, held=True),
+        grid_a=(0.0, -11.0, 0.0),
+    )
+    assert currents(d) == {"car": 10.0, "sp": 0.0, "held": 10.043478}

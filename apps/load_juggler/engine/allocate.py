@@ -229,6 +229,7 @@ def allocate(snapshot: Snapshot) -> Decision:
     if strategy is Strategy.OPTIMIZED:
         # `optimized` decided who runs with the tier filled to max in order; a load skipped
         # then may fit in what the earlier loads of its tier did not keep in the end.
+        late_start = False
         for item in drawing:
             if (
                 not item.running
@@ -237,6 +238,11 @@ def allocate(snapshot: Snapshot) -> Decision:
                 and allocator.try_min(item)
             ):
                 allocator.raise_to_ceiling(item)
+                late_start = True
+        if late_start:
+            # Its min (from any source, for a held load) comes before a green load's extra:
+            # what a green load ranked before it took may no longer be green.
+            allocator.settle_green(drawing)
 
     for item in idle:
         # A load that is not drawing yet is offered only what it could keep once it draws:
