@@ -35,6 +35,7 @@ from .engine.control_types import Command, CycleResult, LoadState, Readings, Sit
 from .engine.controller import Controller
 from .engine.errors import ConfigError
 from .engine.model import Load
+from .engine.site_view import site_view
 from .engine.validate import validate
 from .hub_publish import HubEntities
 from .load_checks import facts_of, placement_refusal, rating_warnings, refusal
@@ -222,6 +223,7 @@ class Hub(Hass):
         readings = self._read(now_s, ctx, measured_v, loads, unplaced)
         result = controller.step(now_s, readings)
         self.last_result = result
+        ctx = dataclasses.replace(ctx, site=site_view(result))
         for name, command in result.commands.items():
             self._apply(loads.get(name), name, command, ctx)
         for name in sorted(unplaced):
