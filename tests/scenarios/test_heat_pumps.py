@@ -4,6 +4,7 @@ a boost that stores surplus that would have been exported, and the setpoint give
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -50,7 +51,7 @@ def test_the_committed_cloudy_day_holds_every_state_600_s() -> None:
     # 3000 + 2000); the clouds at 300 s would end it, but it holds until 660 s.
     assert transitions[:2] == [[60.0, "force_on"], [660.0, "normal"]]
     times = [t for t, _ in transitions]
-    assert all(b - a >= 600 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 600 for a, b in pairwise(times))
     assert total_overload_s(result.metrics) == 0
 
 
@@ -71,7 +72,7 @@ def test_sg_ready_never_changes_state_faster_than_min_state_s(
     result = simulate(sg_site(sorted(solar), min_state_s, house_a, allow_block))
     metrics = result.metrics["sg_ready"]["hp"]
     times = [t for t, _ in metrics["transitions"]]
-    assert all(b - a >= min_state_s - 1e-6 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= min_state_s - 1e-6 for a, b in pairwise(times))
     if not allow_block:
         assert metrics["state_s"]["block"] == 0.0
     assert sum(metrics["state_s"].values()) == pytest.approx(3590.0)
