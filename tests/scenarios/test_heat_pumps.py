@@ -167,3 +167,13 @@ def test_bad_climate_keys_are_named() -> None:
     with pytest.raises(ConfigError) as err:
         parse_scenario(climate_day(hvac_mode="auto"))
     assert "key 'hvac_mode'" in str(err.value)
+
+
+def test_the_readme_scenario_format_names_every_heat_pump_key() -> None:
+    from load_juggler.sim.heat_pumps import CLIMATE_KEYS, SG_READY_KEYS
+
+    from .test_contract_keys import scenario_format_names
+
+    app_only = {"relay_1", "relay_2", "climate", "power_sensor"}
+    keys = (set(SG_READY_KEYS) | set(CLIMATE_KEYS)) - app_only
+    assert keys <= scenario_format_names("loads[].") | {"sg_ready", "climate"}
