@@ -67,8 +67,10 @@ def test_recommend_on_with_surplus_held_min_state_s_then_normal(
     set_grid(given_that, 2, 2, 2)
     time_travel.fast_forward(590).seconds()
     assert relay_calls(hass_mocks) == [(ON, R2)]
-    attrs = published(hass_mocks, "sensor.load_juggler_hp_state")[1]
-    assert attrs["sg_reason"] == "recommend_on held 595/600 s (min_state_s) before normal"
+    # Still drawing, so still reserved: no other load may be given its current meanwhile.
+    state, attrs = published(hass_mocks, "sensor.load_juggler_hp_state")
+    assert (state, attrs["reason"]) == ("on", "recommend_on held 595/600 s (min_state_s)")
+    assert published(hass_mocks, "sensor.load_juggler_hp_allocated_current")[0] == "4.35"
     time_travel.fast_forward(5).seconds()  # 600 s after the switch
     assert relay_calls(hass_mocks) == [(ON, R2), (OFF, R2)]
 

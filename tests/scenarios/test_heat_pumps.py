@@ -177,3 +177,54 @@ def test_the_readme_scenario_format_names_every_heat_pump_key() -> None:
     app_only = {"relay_1", "relay_2", "climate", "power_sensor"}
     keys = (set(SG_READY_KEYS) | set(CLIMATE_KEYS)) - app_only
     assert keys <= scenario_format_names("loads[].") | {"sg_ready", "climate"}
+
+
+def test_a_held_heat_pump_stays_reserved_so_the_car_never_takes_what_it_draws() -> None:
+    # 22 kW of sun feeds a car (16 A, continuous) and the heat pump in Force on (4500 W =
+    # 6.52 A per phase); house 8 A. The sun goes at 300 s: the car is cut to what is left
+    # under the 25 A breaker while the heat pump holds Force on until 660 s (600 s after 60 s).
+    data = {
+        "name": "sg-hold",
+        "step_s": 5,
+        "duration_s": 1200,
+        "site": {"main_breaker_a": 25, "house_a": [8, 8, 8], "solar_w": 22000},
+        "loads": [
+            {"id": "car", "type": "evse", "mode": "continuous", "min_a": 6, "max_a": 16},
+            {
+                "id": "hp",
+                "type": "sg_ready",
+                "priority": 1,
+                "expected_power_w": 3000,
+                "force_export_w": 1000,
+                "state_power_w": {"recommend_on": 3000, "force_on": 4500},
+            },
+        ],
+        "timeline": [{"t": 300, "site": {"solar_w": 0}}],
+    }
+    result = simulate(data)
+    assert result.metrics["sg_ready"]["hp"]["transitions"] == [
+        [60.0, "force_on"],
+        [660.0, "normal"],
+    ]
+    # Only the cycle the sun went (the breaker sees it before any controller can) is over.
+    assert result.metrics["overload_episodes"]["site.A"] == [[300.0, 5.0]]
+    for step in result.steps:
+        if 305 <= step["t"] < 660:
+            assert step["loads"]["hp"] == pytest.approx(3000 / 690, abs=1e-3)  # still reserved
+            assert step["loads"]["car"] <= 25 - 8 - 4500 / 690 + 1e-3
+
+
+def test_the_example_day_takes_heat_pump_apps_as_the_controller_sees_them(tmp_path: Any) -> None:
+    from load_juggler.sim.example import example_scenario
+
+    lines = (DATA.parents[2] / "apps.yaml.example").read_text(encoding="utf-8").splitlines()
+    start = lines.index("# heat_pump:")
+    entry = [ln[2:] for ln in lines[start:] if ln.startswith(("#   ", "# h", "# l"))]
+    uncommented = "\n".join([*lines[:start], *entry])
+    path = tmp_path / "apps.yaml"
+    path.write_text(uncommented, encoding="utf-8")
+    scenario, _ = example_scenario(str(path))
+    loads = {spec.load.id: spec.load for spec in scenario.loads}
+    assert loads["heat_pump"].power_w == 3000.0 and loads["heat_pump"].phases == 3
+    assert loads["living_room_boost"].power_w == 1200.0
+    assert loads["living_room_boost"].phase_map == ("A",)

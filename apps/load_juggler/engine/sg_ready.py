@@ -14,10 +14,11 @@ The controller treats the heat pump as a switched load of `expected_power_w` in 
 its "on" (the surplus covers the expected power, after the start delay and the min off time)
 is Recommend on, and Force on once the surplus also covers `force_export_w` on top. Block is
 only chosen when allowed and the site is at its breaker or import cap. A compressor must not
-be switched every few minutes, so every state is held for `min_state_s`, cuts included: a heat
-pump that keeps running through its hold is not reserved by the engine once the controller
-has it off, and its draw is then seen by the grid meter as house load, so the other loads make
-room (the meters are the truth, and the overload guard cuts what can be cut).
+be switched every few minutes, so every state is held for `min_state_s`, cuts included. A heat
+pump held in a running state goes on drawing whatever it is told, so its reading says so
+(`keeps_running`) and the controller keeps its expected power reserved until the hold ends:
+a cut would otherwise hand the current it still draws to other loads for a cycle. What it draws
+above that reaches the grid meter as house load (the meters are the truth).
 
 Pure: no AppDaemon import. The app (`loads/sg_ready.py`) and the simulator use it alike.
 """
@@ -105,6 +106,16 @@ class SgReadyStates:
         self.rules = rules
         self.state = state
         self.since_s: float | None = None  # None: never switched here, so no hold yet
+
+    def keeps_running(self, now_s: float) -> str | None:
+        """Why the heat pump goes on running whatever it is told now (None: it may stop): a
+        running state (Recommend or Force on) inside its `min_state_s`."""
+        if self.state not in (SgState.RECOMMEND, SgState.FORCE) or self.since_s is None:
+            return None
+        held_s = now_s - self.since_s
+        if held_s >= self.rules.min_state_s:
+            return None
+        return f"{self.state.value} held {held_s:.0f}/{self.rules.min_state_s:.0f} s (min_state_s)"
 
     def step(self, now_s: float, wanted: SgState) -> tuple[SgState, str]:
         """(the state to be in now, why); changes only after `min_state_s` in the last one."""

@@ -17,6 +17,7 @@ never got those values, and its write deadband must not take them for sent.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -149,14 +150,7 @@ class LoadApp(Hass):
         except Exception as err:
             self.log(f"could not read the device: {type(err).__name__}: {err}", level="WARNING")
             reading = LoadReading(connected=False, drawing=False, draw_a=None, available=False)
-        return LoadReading(
-            connected=reading.connected,
-            drawing=reading.drawing,
-            draw_a=reading.draw_a,
-            mode=self.mode,
-            available=reading.available,
-            rest=reading.rest,
-        )
+        return dataclasses.replace(reading, mode=self.mode)
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
         """Apply the hub's command and publish this load's entities."""

@@ -91,7 +91,12 @@ class SgReadyDevice:
         if power_w is not None:
             per_phase = max(0.0, power_w) / (ctx.voltage_v * s.phases)
             draw = tuple(round(per_phase, 3) for _ in range(s.phases))
-        return LoadReading(connected=True, drawing=True, draw_a=draw, available=True)
+        with self._lock:
+            states = self._states
+        running = states.keeps_running(ctx.now_s) if states is not None else None
+        return LoadReading(
+            connected=True, drawing=True, draw_a=draw, available=True, keeps_running=running
+        )
 
     # -- AppliesCommand
 

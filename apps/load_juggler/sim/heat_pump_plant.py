@@ -38,6 +38,9 @@ class SgReadyDevice:
     def rest(self) -> Rest | None:
         return None
 
+    def keeps_running(self, now_s: float) -> str | None:
+        return self.states.keeps_running(now_s)
+
     def apply(
         self, now_s: float, on: bool, managed: bool, view: SiteView | None, spec: HeatPumpSpec
     ) -> None:
@@ -80,6 +83,9 @@ class ClimateDevice:
     def rest(self) -> Rest | None:
         why = self.logic.rest(self.spec.side, self.setpoint_c, self.view)
         return Rest(LoadState.IDLE, why) if why is not None else None
+
+    def keeps_running(self, now_s: float) -> str | None:
+        return None
 
     def _advance(self, now_s: float) -> None:
         """The house over the time since the last cycle, with the heat pump as it was."""
@@ -142,9 +148,19 @@ def device_for(spec: HeatPumpSpec) -> HeatPumpDevice:
     return SgReadyDevice(spec) if isinstance(spec, SgReadySpec) else ClimateDevice(spec)
 
 
-def reading(device: HeatPumpDevice, draw_a: tuple[float, ...], mode: Any) -> LoadReading:
-    """What the app reports: ready, its metered draw, and a rest while no boost is possible."""
-    return LoadReading(connected=True, drawing=True, draw_a=draw_a, mode=mode, rest=device.rest())
+def reading(
+    device: HeatPumpDevice, draw_a: tuple[float, ...], mode: Any, now_s: float
+) -> LoadReading:
+    """What the app reports: ready, its metered draw, a rest while no boost is possible, and
+    whether it goes on running whatever it is told (an SG Ready state inside its hold)."""
+    return LoadReading(
+        connected=True,
+        drawing=True,
+        draw_a=draw_a,
+        mode=mode,
+        rest=device.rest(),
+        keeps_running=device.keeps_running(now_s),
+    )
 
 
 def heat_pump_metrics(devices: dict[str, HeatPumpDevice]) -> dict[str, Any]:

@@ -199,7 +199,9 @@ class SimulatedSite:
                 connected, drawing = spec.connected, spec.connected and spec.draws
             heat_pump = self.heat_pumps.get(load_id)
             if heat_pump is not None:
-                load_readings[load_id] = reading(heat_pump, self.metered_a[load_id], modes[load_id])
+                load_readings[load_id] = reading(
+                    heat_pump, self.metered_a[load_id], modes[load_id], t_s
+                )
                 continue
             load_readings[load_id] = LoadReading(
                 connected=connected,
