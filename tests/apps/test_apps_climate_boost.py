@@ -174,3 +174,17 @@ def test_config_errors_name_the_key(ad: Any, given_that: Any) -> None:
     assert any(
         "'comfort_max_c' = 22" in p and "above comfort_min_c (24)" in p for p in app.problems
     )
+
+
+def test_without_a_hub_the_base_setpoint_comes_back(
+    boost: Any, ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    boost()
+    sunny(given_that)
+    time_travel.fast_forward(5).seconds()
+    set_climate(given_that, "heat", 22.5)
+    ad.stop("lj_hub")
+    time_travel.fast_forward(55).seconds()
+    assert setpoints(hass_mocks) == [22.5]
+    time_travel.fast_forward(5).seconds()  # 60 s without a command
+    assert setpoints(hass_mocks) == [22.5, 21.0]

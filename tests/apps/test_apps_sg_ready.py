@@ -140,3 +140,20 @@ def test_config_errors_name_the_key(
     assert app.config_ok is False
     assert any("'expected_power_w' = 0" in p for p in app.problems)
     assert any("'relay_2'" in p and "another entity than relay_1" in p for p in app.problems)
+
+
+def test_without_a_hub_the_heat_pump_goes_back_to_normal(
+    heat_pump: Any, ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    heat_pump(min_state_s=0)
+    set_solar(given_that, 5000)
+    set_grid(given_that, -5.25, -5.25, -5.25)
+    time_travel.fast_forward(5).seconds()
+    assert relay_calls(hass_mocks) == [(ON, R2)]
+    set_relays(given_that, "off", "on")
+    ad.stop("lj_hub")
+    time_travel.fast_forward(55).seconds()
+    assert relay_calls(hass_mocks) == [(ON, R2)]
+    time_travel.fast_forward(5).seconds()  # 60 s without a command: left alone, Normal
+    assert relay_calls(hass_mocks) == [(ON, R2), (OFF, R2)]
+    assert published(hass_mocks, "sensor.load_juggler_hp_state")[0] == "no_hub"

@@ -109,20 +109,26 @@ class ClimateBoostDevice:
 
     # -- ReadsState
 
-    def read(self, ctx: CycleContext) -> LoadReading:
-        s = self._settings
+    def _look(self) -> bool:
+        """Read the entity's hvac mode and setpoint (under the lock); False when unknown."""
         full = self._host.full(self._cfg.climate)
         hvac = None if full is None else full.get("state")
+        if full is None or str(hvac).strip().lower() in UNAVAILABLE_STATES:
+            self._hvac, self._side, self._setpoint_c = None, None, None
+            return False
+        self._hvac = str(hvac)
+        self._side = side_of(hvac)
+        self._setpoint_c = _setpoint(full)
+        return True
+
+    def read(self, ctx: CycleContext) -> LoadReading:
+        s = self._settings
         power_w = self._host.power_w(self._cfg.power_sensor, "W")
         with self._lock:
             self._power_w = power_w
-            if full is None or str(hvac).strip().lower() in UNAVAILABLE_STATES:
-                self._hvac, self._side, self._setpoint_c = None, None, None
+            if not self._look():
                 return LoadReading(connected=False, drawing=False, draw_a=None, available=False)
             self._load()
-            self._hvac = str(hvac)
-            self._side = side_of(hvac)
-            self._setpoint_c = _setpoint(full)
             why = self._logic.rest(self._side, self._setpoint_c, self._view)
         draw: tuple[float | None, ...] | None = None
         if power_w is not None:
@@ -136,8 +142,10 @@ class ClimateBoostDevice:
     def apply(self, command: Command, ctx: CycleContext) -> None:
         with self._lock:
             self._view = ctx.site
-            if self._hvac is None:
+            # Look again: without a hub (the watchdog's safe state) no reading came before.
+            if not self._look():
                 return  # unreadable: nothing to move, nothing to restore safely
+            self._load()
             step = self._logic.step(ctx.now_s, bool(command.on), self._side, self._setpoint_c)
             self._reason = step.reason
             pending = self._logic.pending_c

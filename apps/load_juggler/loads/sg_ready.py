@@ -101,8 +101,12 @@ class SgReadyDevice:
     # -- AppliesCommand
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
+        # Read again: without a hub (the watchdog's safe state) no reading came before this.
+        relay_1, relay_2 = self._relay(self._cfg.relay_1), self._relay(self._cfg.relay_2)
         with self._lock:
-            states, relays = self._states, self._relays
+            states = self._states
+            self._relays = None if relay_1 is None or relay_2 is None else (relay_1, relay_2)
+            relays = self._relays
         if states is None or relays is None:
             return  # relays unknown: nothing to switch safely
         managed = ctx.site is not None and self._mode_of() is not Mode.OFF
