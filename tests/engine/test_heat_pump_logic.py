@@ -138,3 +138,15 @@ def test_a_stored_boost_reads_back_and_garbage_is_none() -> None:
     assert Boost.from_dict({"base_c": "x"}) is None
     assert Boost.from_dict({**boost.as_dict(), "side": "auto"}) is None
     assert Boost.from_dict([1, 2]) is None
+
+
+def test_no_new_boost_while_the_base_has_not_been_written_back() -> None:
+    logic = ClimateBoostLogic(RULES_C)
+    logic.step(0, True, Side.HEAT, 21)
+    logic.written()
+    logic.step(5, True, Side.HEAT, 22.5)
+    assert logic.step(10, False, Side.HEAT, 22.5).write_c == 21  # the call fails: not written
+    again = logic.step(15, True, Side.HEAT, 22.5)  # sun again, the entity still shows 22.5
+    assert (again.write_c, again.boosting, logic.boost) == (21, False, None)
+    logic.written()
+    assert logic.step(20, True, Side.HEAT, 21).write_c == 22.5  # from the user's 21 again

@@ -147,6 +147,10 @@ class ClimateBoostLogic:
     ) -> BoostStep:
         """Follow the controller's `on` with the entity's hvac side and setpoint."""
         boost = self.boost
+        if boost is None and self.pending_c is not None:
+            # The base has not reached the entity yet (a failed call): a boost now would take
+            # our own boosted setpoint for the user's.
+            return BoostStep(self.pending_c, False, f"restoring {self.pending_c:g} C")
         if boost is None:
             if not on or side is None or setpoint_c is None or self._resting is not None:
                 return BoostStep(None, False, "no boost", self._resting)
