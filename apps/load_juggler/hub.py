@@ -37,6 +37,7 @@ from .engine.control_types import Command, CycleResult, LoadState, Readings, Sit
 from .engine.controller import Controller
 from .engine.errors import ConfigError
 from .engine.model import Load, Strategy
+from .engine.site_view import site_view
 from .engine.validate import validate
 from .hub_commands import HubCommands
 from .hub_publish import HubEntities
@@ -241,6 +242,7 @@ class Hub(Hass):
             self._commands.upkeep(now_s, ctx.voltage_v, readings, loads)
         result = controller.step(now_s, readings)
         self.last_result = result
+        ctx = dataclasses.replace(ctx, site=site_view(result))
         for name, command in result.commands.items():
             self._apply(loads.get(name), name, command, ctx)
         for name in sorted(unplaced):

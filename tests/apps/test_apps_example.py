@@ -61,3 +61,40 @@ def test_example_house_is_balanced(
         if c.kwargs.get("level") in ("WARNING", "ERROR")
     ]
     assert problems == []
+
+
+def test_the_commented_heat_pump_entries_parse_once_uncommented() -> None:
+    """The SG Ready and climate boost entries are kept commented in the example (a house
+    without them runs it as it is); uncommented, each builds with its kind's parser."""
+    from load_juggler.config.kinds.climate_boost import parse_climate_boost
+    from load_juggler.config.kinds.sg_ready import parse_sg_ready
+
+    lines = EXAMPLE.read_text().splitlines()
+    start = lines.index("# heat_pump:")
+    entry_lines = [
+        line[2:]
+        for line in lines[start:]
+        if line.startswith("#   ") or (line.startswith("# ") and line.endswith(":"))
+    ]
+    block = "\n".join(entry_lines)
+    entries = yaml.safe_load(block)
+    assert sorted(entries) == ["heat_pump", "living_room_boost"]
+    common, sg = parse_sg_ready("heat_pump", entries["heat_pump"])
+    assert (sg.relay_1, sg.relay_2, common.power_w, common.phases) == (
+        "switch.heat_pump_sg1",
+        "switch.heat_pump_sg2",
+        3000.0,
+        3,
+    )
+    common, boost = parse_climate_boost("living_room_boost", entries["living_room_boost"])
+    assert (boost.climate, boost.rules.boost_c, common.phase_map) == (
+        "climate.living_room",
+        1.5,
+        ("A",),
+    )
+    for entry, module in (
+        (entries["heat_pump"], "sg_ready"),
+        (entries["living_room_boost"], "climate_boost"),
+    ):
+        cls = getattr(importlib.import_module(entry["module"]), entry["class"])
+        assert cls.__module__ == f"load_juggler.loads.{module}"

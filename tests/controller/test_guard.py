@@ -215,3 +215,30 @@ def test_a_cut_counts_for_no_more_than_the_load_was_drawing() -> None:
     # relieves nothing, so p1 gives the 5 A excess too: 16 - 5 = 11 A.
     assert result.commands["p2"].current_a == 11.0
     assert result.commands["p1"].current_a == 11.0
+
+
+def test_a_load_that_keeps_running_is_cut_but_its_cut_is_not_counted_on() -> None:
+    heater = Load(
+        id="p3",
+        kind=LoadKind.PLUG,
+        mode=Mode.CONTINUOUS,
+        priority=9,
+        phases=1,
+        phase_map=("A",),
+        power_w=2300.0,
+        min_a=10.0,
+        max_a=10.0,
+    )
+    controller = _make(car("p1", mode=Mode.CONTINUOUS, priority=1), heater)
+    held = LoadReading(keeps_running="recommend_on held 60/600 s (min_state_s)")
+    for t in (0.0, 5.0):
+        controller.step(t, _read((20.0,) * 3))
+    controller.step(10.0, _read((26.0, 20.0, 20.0)))
+    reading = _read((26.0, 20.0, 20.0))
+    result = controller.step(
+        15.0, Readings(**{**reading.__dict__, "loads": {**reading.loads, "p3": held}})
+    )
+    # 1 A excess on phase A: the heater (served last) is cut, but it runs on through its hold,
+    # so the car gives the 1 A too: 16 - 1 = 15 A.
+    assert result.commands["p3"].on is False
+    assert result.commands["p1"].current_a == 15.0

@@ -65,7 +65,10 @@ class Rest:
 class LoadReading:
     """Live state of one load. `draw_a` is per load phase (L1..), None when unknown.
 
-    `rest`, when set, says the device wants no current now (see `Rest`).
+    `rest`, when set, says the device wants no current now (see `Rest`). `keeps_running`, when
+    set, says why a running device goes on drawing whatever it is told for now (an SG Ready
+    heat pump inside its `min_state_s`): the controller keeps it on, reserved, rather than give
+    the current it still draws to other loads.
     """
 
     connected: bool = True
@@ -74,6 +77,7 @@ class LoadReading:
     mode: Mode | None = None
     available: bool = True
     rest: Rest | None = None
+    keeps_running: str | None = None
 
 
 @dataclass(frozen=True)

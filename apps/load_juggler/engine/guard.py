@@ -15,7 +15,8 @@ once by the measured excess, least urgent load first, whatever the timers say:
   own meter shows it drawing; a load that cannot go below its
   minimum goes to 0; a load commanded 0 gives nothing; a load that does not draw gives nothing
   but loses its offer, so it cannot start into the overload; a load seen drawing above its
-  command lately (`trust.SUSPECT_MEMORY_S`) is cut but its cut is not counted on;
+  command lately (`trust.SUSPECT_MEMORY_S`), or that says it keeps running whatever it is
+  told (`LoadReading.keeps_running`: an SG Ready hold), is cut but its cut is not counted on;
 - the guard measures again next cycle, so a load that ignores its cut only delays the next one.
 
 While a meter is blind (unavailable or glitching) during an episode, the last measured value
@@ -297,9 +298,10 @@ def guard_targets(
         drawing = reading is not None and bool(reading.available) and bool(reading.drawing)
         nodes = frozenset(tree.path(load.circuit))
         target_a = targets[load.id].target_a
-        guard_loads.append(
-            guard_load(now_s, load, memory[load.id], drawing, nodes, target_a, voltage_v)
-        )
+        entry = guard_load(now_s, load, memory[load.id], drawing, nodes, target_a, voltage_v)
+        if reading is not None and reading.keeps_running is not None:
+            entry = replace(entry, suspect=True)  # it runs on after a cut: not counted on
+        guard_loads.append(entry)
     for load_id, (value_a, reason) in plan_cuts(acting, guard_loads).items():
         mem = memory[load_id]
         mem.guard_cap_a = value_a

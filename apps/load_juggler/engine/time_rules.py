@@ -62,7 +62,11 @@ def plan_load(
         return Plan(action, rest.state, rest.reason)
     if not mem.on:
         return _plan_start(now_s, load, mem, alloc, settings)
-    return _plan_running(now_s, dt_s, load, mem, alloc, settings)
+    plan = _plan_running(now_s, dt_s, load, mem, alloc, settings)
+    if plan.action is Action.OFF and reading.keeps_running is not None:
+        # It would go on drawing after a cut: keep it reserved, or others get what it draws.
+        return Plan(Action.HOLD, running_state(load), reading.keeps_running)
+    return plan
 
 
 def _engine_view(alloc: LoadAllocation | None) -> tuple[str, bool]:

@@ -208,14 +208,7 @@ class LoadApp(Hass):
         except Exception as err:
             self.log(f"could not read the device: {type(err).__name__}: {err}", level="WARNING")
             reading = LoadReading(connected=False, drawing=False, draw_a=None, available=False)
-        return LoadReading(
-            connected=reading.connected,
-            drawing=reading.drawing,
-            draw_a=reading.draw_a,
-            mode=self.mode_choice_at(ctx.now_utc).mode,
-            available=reading.available,
-            rest=reading.rest,
-        )
+        return dataclasses.replace(reading, mode=self.mode_choice_at(ctx.now_utc).mode)
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
         """Apply the hub's command and publish this load's entities."""

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from ..engine.control_types import Command, LoadReading
+from ..engine.site_view import SiteView
 
 #: How long a load that never had a command waits before it puts its device in the safe state.
 DEFAULT_STALE_TIMEOUT_S = 60.0
@@ -37,6 +38,9 @@ class CycleContext:
     republish_s: float = 60.0
     #: The hub's `grid_stale_timeout_s`: a load left this long without a command acts alone.
     stale_timeout_s: float = DEFAULT_STALE_TIMEOUT_S
+    #: This cycle's surplus and site limits (`engine.site_view`), set with the command; None
+    #: while reading and without a hub. For kinds that pick a device state of their own.
+    site: SiteView | None = None
 
 
 @dataclass(frozen=True)

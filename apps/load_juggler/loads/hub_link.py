@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .capabilities import DEFAULT_STALE_TIMEOUT_S, CycleContext
 
 if TYPE_CHECKING:
+    from ..state_file import StateFile
     from .base import LoadApp
 
 #: How often a load checks that its hub knows it (hub started late, reloaded or restarted).
@@ -83,6 +84,12 @@ class HubLink:
             f"{load.KIND}, mode {load.mode.value}, priority {s.priority}, "
             f"{s.phases} phase(s) on {'/'.join(s.phase_map)}{circuit}"
         )
+
+    def hub_state(self) -> StateFile | None:
+        """The state file of the hub this load is registered with (None while it is not)."""
+        with self._lock:
+            hub = self._hub
+        return getattr(hub, "state", None) if hub is not None else None
 
     def unregister(self) -> None:
         """Leave the hub (this app stops); a hub that is gone already is fine."""

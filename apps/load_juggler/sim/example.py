@@ -26,7 +26,9 @@ from ..config import (
     parse_ocpp,
     parse_switch,
 )
+from ..config.kinds.climate_boost import parse_climate_boost
 from ..config.kinds.evse_connectors import load_entries
+from ..config.kinds.sg_ready import parse_sg_ready
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
 from ..engine.model import ChargeUnit, Load
@@ -42,12 +44,21 @@ from .scenario import (
 )
 
 HUB_MODULE = "load_juggler.hub"
-LOAD_PARSERS = {"load_juggler.loads.ocpp": parse_ocpp, "load_juggler.loads.switch": parse_switch}
+#: A heat pump kind is simulated here as the switched load of `expected_power_w` the controller
+#: sees (the made-up day has no house temperatures); scenario files model them fully.
+LOAD_PARSERS = {
+    "load_juggler.loads.ocpp": parse_ocpp,
+    "load_juggler.loads.switch": parse_switch,
+    "load_juggler.loads.sg_ready": parse_sg_ready,
+    "load_juggler.loads.climate_boost": parse_climate_boost,
+}
 #: The class each of our modules defines; AppDaemon refuses an app naming another one.
 CLASSES = {
     HUB_MODULE: "Hub",
     "load_juggler.loads.ocpp": "OcppCharger",
     "load_juggler.loads.switch": "SwitchLoad",
+    "load_juggler.loads.sg_ready": "SgReadyLoad",
+    "load_juggler.loads.climate_boost": "ClimateBoostLoad",
 }
 DAY_START_H = 6.0
 DAY_HOURS = 14.0

@@ -29,6 +29,8 @@ from ..engine.control_types import Command, LoadReading, Readings
 from ..engine.model import SITE_NODE, SITE_PHASES, Circuit, LoadKind
 from ..engine.node_totals import line_terms, node_totals
 from ..engine.phases import solar_per_phase
+from ..engine.site_view import SiteView
+from .heat_pump_plant import HeatPumpDevice, device_for, reading
 from .scenario import LoadSpec, SiteSpec
 
 
@@ -53,14 +55,17 @@ class SimulatedSite:
     metered_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
     metered_at_s: dict[str, float] = field(default_factory=dict)
     metered_circuits: frozenset[str] = frozenset()
+    heat_pumps: dict[str, HeatPumpDevice] = field(default_factory=dict)
     tree: CircuitTree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tree = CircuitTree(self.circuits)
         if self.soc_pct is None and self.site.battery is not None:
             self.soc_pct = self.site.battery.soc_pct
-        for load_id in self.loads:
+        for load_id, spec in self.loads.items():
             self.devices.setdefault(load_id, DeviceState())
+            if spec.heat_pump is not None:
+                self.heat_pumps.setdefault(load_id, device_for(spec.heat_pump))
         inverter = self.site.site.inverter
         cap_w = inverter.max_w if inverter is not None else None
         self.solar_out_w = self.site.solar_w if cap_w is None else min(self.site.solar_w, cap_w)
@@ -73,6 +78,10 @@ class SimulatedSite:
         device = self.devices[load_id]
         load = spec.load
         zero = tuple(0.0 for _ in range(load.phases))
+        heat_pump = self.heat_pumps.get(load_id)
+        if heat_pump is not None:
+            per_phase = heat_pump.power_w() / (self.site.site.voltage_v * load.phases)
+            return tuple(per_phase for _ in range(load.phases))
         if load.kind is LoadKind.PLUG:
             rated = (load.power_w or 0.0) / (self.site.site.voltage_v * load.phases)
             if not spec.obeys:
@@ -188,6 +197,12 @@ class SimulatedSite:
                 connected, drawing = True, True
             else:
                 connected, drawing = spec.connected, spec.connected and spec.draws
+            heat_pump = self.heat_pumps.get(load_id)
+            if heat_pump is not None:
+                load_readings[load_id] = reading(
+                    heat_pump, self.metered_a[load_id], modes[load_id], t_s
+                )
+                continue
             load_readings[load_id] = LoadReading(
                 connected=connected,
                 drawing=drawing,
@@ -205,8 +220,24 @@ class SimulatedSite:
             circuit_a={cid: nodes[cid] for cid in sorted(self.metered_circuits)},
         )
 
-    def apply(self, commands: dict[str, Command]) -> None:
-        """A command with `write` False leaves the device as it is, like a real adapter."""
+    def apply(
+        self,
+        commands: dict[str, Command],
+        view: SiteView | None = None,
+        now_s: float = 0.0,
+        modes: dict[str, str] | None = None,
+    ) -> None:
+        """A command with `write` False leaves the device as it is, like a real adapter.
+
+        A heat pump follows every command (write or not) with the cycle's `view`, as its app.
+        """
+        for load_id, device in self.heat_pumps.items():
+            command = commands.get(load_id)
+            spec = self.loads[load_id].heat_pump
+            assert spec is not None
+            managed = view is not None and (modes or {}).get(load_id) != "off"
+            on = command is not None and command.on
+            device.apply(now_s, on, managed, view, spec)
         for load_id, command in commands.items():
             device = self.devices.get(load_id)
             if device is None or not command.write:

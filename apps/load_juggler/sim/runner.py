@@ -15,6 +15,8 @@ from typing import Any
 from ..engine.control_types import Command, ControlSettings, CycleResult, SiteConfig, SiteStatus
 from ..engine.controller import AllocateFn, Controller
 from ..engine.model import SITE_NODE
+from ..engine.site_view import site_view
+from .heat_pump_plant import heat_pump_metrics
 from .metrics import Metrics
 from .plant import SimulatedSite
 from .scenario import Event, Scenario, apply_load, apply_site
@@ -222,7 +224,7 @@ def run(
     return RunResult(
         scenario=scenario,
         final=final_of(commands),
-        metrics=metrics.as_dict(),
+        metrics={**metrics.as_dict(), **heat_pump_metrics(plant.heat_pumps)},
         steps=steps,
         messages=messages,
         series=series,
@@ -281,7 +283,7 @@ def _decide(
     started = time.perf_counter()
     result = controller.step(t_s, readings)
     metrics.add_cycle_ms((time.perf_counter() - started) * 1000.0)
-    plant.apply(result.commands)
+    plant.apply(result.commands, site_view(result), t_s, modes)
     for load_id, command in result.commands.items():
         metrics.add_command(load_id, command.on)
     return result

@@ -19,6 +19,7 @@ from ..config.schema import Option, OptionType, Schema
 from ..config.site_config import CIRCUIT_OPTIONS
 from ..engine.errors import ConfigError
 from ..engine.model import SITE_PHASES, ChargeUnit, Circuit, Load, LoadKind, Mode, Site
+from .heat_pumps import HEAT_PUMP_TYPES, HeatPumpSpec, heat_pump_as_dict, parse_heat_pump
 from .scenario_values import choice, known_keys, non_negative, text
 
 _B = OptionType.BOOLEAN
@@ -81,6 +82,8 @@ class LoadSpec:
     stuck_a: tuple[float, ...] | None = None
     manual_on: bool = False
     draw_limit_a: float | None = None
+    #: `type: sg_ready` / `climate`: the simulated heat pump (`sim/heat_pumps.py`).
+    heat_pump: HeatPumpSpec | None = None
 
 
 def _mode(item: str, value: Any) -> Mode:
@@ -94,9 +97,13 @@ def _mode(item: str, value: Any) -> Mode:
 def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     load_id = data.get("id")
     item = f"load '{load_id}'" if isinstance(load_id, str) else f"loads[{index}]"
+    if data.get("type") in HEAT_PUMP_TYPES:
+        load, heat_pump = parse_heat_pump(item, data, site)
+        return LoadSpec(load=load, heat_pump=heat_pump)
     known_keys(item, data, LOAD_KEYS)
     load_id = text(item, "id", load_id)
-    kind = choice(item, "type", data.get("type", "evse"), tuple(k.value for k in LoadKind))
+    kinds = (*(k.value for k in LoadKind), *HEAT_PUMP_TYPES)
+    kind = choice(item, "type", data.get("type", "evse"), kinds)
     plug = kind == LoadKind.PLUG.value
     common, evse, plant = COMMON_OPTIONS, EVSE_OPTIONS, PLANT_LOAD_OPTIONS
     mode = _mode(item, data.get("mode", Mode.CONTINUOUS.value))
@@ -170,6 +177,8 @@ def _stuck(item: str, value: Any, phases: int) -> tuple[float, ...] | None:
 
 def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
     load = spec.load
+    if spec.heat_pump is not None:
+        return heat_pump_as_dict(load, spec.heat_pump)
     data: dict[str, Any] = {
         "id": load.id,
         "type": load.kind.value,
