@@ -58,6 +58,10 @@ def facts_of(load: Any, settings: LoadSettings) -> LoadFacts:
     if switch is not None:
         device = f"switch {switch.switch}"
         return replace(facts, device=device, device_key="switch", device_value=switch.switch)
+    power = getattr(load, "power_cfg", None)
+    if power is not None:
+        device = f"entity {power.entity}"
+        return replace(facts, device=device, device_key="entity", device_value=power.entity)
     return facts
 
 

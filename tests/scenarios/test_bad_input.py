@@ -249,7 +249,7 @@ EXAMPLE_ERRORS = [
         lambda d: d["boiler"].update(module="load_juggler.loads.swich"),
         "app 'boiler': key 'module' = 'load_juggler.loads.swich' is invalid: no such Load "
         "Juggler module; did you mean 'load_juggler.loads.switch'? modules: load_juggler.hub, "
-        "load_juggler.loads.ocpp, load_juggler.loads.switch",
+        "load_juggler.loads.ocpp, load_juggler.loads.switch, load_juggler.loads.power",
         id="misspelled-module",
     ),
     pytest.param(
@@ -273,7 +273,12 @@ def test_example_ignores_apps_that_are_not_load_jugglers(tmp_path: Path) -> None
     other = {"module": "hello", "class": "HelloWorld"}
     path = apps(tmp_path, lambda d: d.update(hello=other))
     scenario, _ = example_scenario(path)
-    assert {spec.load.id for spec in scenario.loads} == {"evse_left", "evse_right", "boiler"}
+    assert {spec.load.id for spec in scenario.loads} == {
+        "evse_left",
+        "evse_right",
+        "boiler",
+        "diverter",
+    }
 
 
 def test_example_with_a_directory_exits_2_with_one_line(

@@ -146,6 +146,9 @@ class Load:
     #: Held at its min by a time rule (stop delay, min on time, pause budget): it keeps its
     #: place in the ranking and its min may come from any source, but it gets nothing more.
     held: bool = False
+    #: A staged load: the only per-phase currents (ascending, the first `min_a`, the last
+    #: `max_a`) it may be given besides 0 (`steps.floor_to_step`); empty: any in [min, max].
+    steps_a: tuple[float, ...] = ()
 
     @property
     def site_phases(self) -> tuple[str, ...]:

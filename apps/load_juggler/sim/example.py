@@ -26,6 +26,7 @@ from ..config import (
     parse_ocpp,
     parse_switch,
 )
+from ..config.kinds.power import parse_power
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
 from ..engine.model import Load
@@ -41,12 +42,17 @@ from .scenario import (
 )
 
 HUB_MODULE = "load_juggler.hub"
-LOAD_PARSERS = {"load_juggler.loads.ocpp": parse_ocpp, "load_juggler.loads.switch": parse_switch}
+LOAD_PARSERS = {
+    "load_juggler.loads.ocpp": parse_ocpp,
+    "load_juggler.loads.switch": parse_switch,
+    "load_juggler.loads.power": parse_power,
+}
 #: The class each of our modules defines; AppDaemon refuses an app naming another one.
 CLASSES = {
     HUB_MODULE: "Hub",
     "load_juggler.loads.ocpp": "OcppCharger",
     "load_juggler.loads.switch": "SwitchLoad",
+    "load_juggler.loads.power": "PowerLoad",
 }
 DAY_START_H = 6.0
 DAY_HOURS = 14.0
