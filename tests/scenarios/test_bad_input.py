@@ -249,7 +249,8 @@ EXAMPLE_ERRORS = [
         lambda d: d["boiler"].update(module="load_juggler.loads.swich"),
         "app 'boiler': key 'module' = 'load_juggler.loads.swich' is invalid: no such Load "
         "Juggler module; did you mean 'load_juggler.loads.switch'? modules: load_juggler.hub, "
-        "load_juggler.loads.ocpp, load_juggler.loads.switch, load_juggler.loads.power",
+        "load_juggler.loads.ocpp, load_juggler.loads.switch, load_juggler.loads.power, "
+        "load_juggler.loads.staged",
         id="misspelled-module",
     ),
     pytest.param(
@@ -278,6 +279,7 @@ def test_example_ignores_apps_that_are_not_load_jugglers(tmp_path: Path) -> None
         "evse_right",
         "boiler",
         "diverter",
+        "heater",
     }
 
 

@@ -27,6 +27,7 @@ from ..config import (
     parse_switch,
 )
 from ..config.kinds.power import parse_power
+from ..config.kinds.staged import parse_staged
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
 from ..engine.model import Load
@@ -46,6 +47,7 @@ LOAD_PARSERS = {
     "load_juggler.loads.ocpp": parse_ocpp,
     "load_juggler.loads.switch": parse_switch,
     "load_juggler.loads.power": parse_power,
+    "load_juggler.loads.staged": parse_staged,
 }
 #: The class each of our modules defines; AppDaemon refuses an app naming another one.
 CLASSES = {
@@ -53,6 +55,7 @@ CLASSES = {
     "load_juggler.loads.ocpp": "OcppCharger",
     "load_juggler.loads.switch": "SwitchLoad",
     "load_juggler.loads.power": "PowerLoad",
+    "load_juggler.loads.staged": "StagedLoad",
 }
 DAY_START_H = 6.0
 DAY_HOURS = 14.0
