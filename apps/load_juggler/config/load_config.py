@@ -56,6 +56,22 @@ def step_current_a(line_w: float, voltage_v: float) -> float:
     return math.ceil(line_w / voltage_v * 1000.0 - 1e-6) / 1000.0
 
 
+def watts_as_current(
+    power_range_w: tuple[float, float] | None,
+    step_line_w: tuple[float, ...],
+    voltage_v: float,
+    phases: int,
+) -> tuple[float, float, tuple[float, ...]]:
+    """(min_a, max_a, steps_a) per phase of a kind set in watts: a staged load's steps (its
+    busiest line's watts), else a variable-power load's range over all its lines."""
+    if step_line_w:
+        steps_a = tuple(step_current_a(w, voltage_v) for w in step_line_w)
+        return steps_a[0], steps_a[-1], steps_a
+    assert power_range_w is not None
+    low_w, high_w = power_range_w
+    return low_w / (voltage_v * phases), high_w / (voltage_v * phases), ()
+
+
 class LoadConfigError(Exception):
     """A load app's args have problems; `problems` holds one ConfigError per problem."""
 
@@ -99,13 +115,10 @@ class LoadSettings:
         if self.kind is LoadKind.PLUG:
             amps = (self.power_w or 0.0) / (voltage_v * self.phases)
             min_a = max_a = round(amps, 3)
-        elif self.step_line_w:
-            steps_a = tuple(step_current_a(w, voltage_v) for w in self.step_line_w)
-            min_a, max_a = steps_a[0], steps_a[-1]
-        elif self.power_range_w is not None:
-            low_w, high_w = self.power_range_w
-            min_a = low_w / (voltage_v * self.phases)
-            max_a = high_w / (voltage_v * self.phases)
+        elif self.step_line_w or self.power_range_w is not None:
+            min_a, max_a, steps_a = watts_as_current(
+                self.power_range_w, self.step_line_w, voltage_v, self.phases
+            )
         else:
             min_a, max_a = self.min_a, self.max_a
         return Load(

@@ -250,7 +250,7 @@ def _decide(
     started = time.perf_counter()
     result = controller.step(t_s, readings)
     metrics.add_cycle_ms((time.perf_counter() - started) * 1000.0)
-    plant.apply(result.commands)
+    plant.apply(result.commands, t_s)
     for load_id, command in result.commands.items():
         metrics.add_command(load_id, command.on)
     return result
