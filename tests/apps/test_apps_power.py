@@ -77,7 +77,8 @@ def test_diverter_follows_the_surplus_in_steps(
     time_travel.fast_forward(5).seconds()
     assert values(hass_mocks) == [300, 1800]
     assert published(hass_mocks, "sensor.load_juggler_diverter_allocated_power")[0] == "1800.0"
-    assert published(hass_mocks, "sensor.load_juggler_diverter_state")[1]["set_w"] == 1800.0
+    state, attrs = published(hass_mocks, "sensor.load_juggler_diverter_state")
+    assert (state, attrs["set_w"]) == ("on", 1800.0)  # no car: on, not charging
 
     # A cloud: it draws 1800 W and the grid imports 2 A on A -> surplus 1800 - 460 = 1340 W
     # (5.826 A, floored to 5.8 A = 1334 W) -> 300 + 10 x 100 = 1300 W: a cut, rounded down.

@@ -80,6 +80,7 @@ def test_the_largest_step_that_fits_the_surplus(
     time_travel.fast_forward(5).seconds()
     assert switched(hass_mocks)[1:] == [("switch.el1", "off"), ("switch.el2", "on")]
     assert published(hass_mocks, "sensor.load_juggler_heater_allocated_power")[0] == "2000.0"
+    assert published(hass_mocks, "sensor.load_juggler_heater_state")[0] == "on"
 
     # 13.5 A of surplus (3105 W): 3 kW fits, element 1 joins.
     set_elements(given_that, {2})

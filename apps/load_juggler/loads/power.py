@@ -18,11 +18,12 @@ can drive its heater with it.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 from ..config import LoadSettings
 from ..config.kinds.power import PowerSettings, parse_power
-from ..engine.control_types import Command, LoadReading
+from ..engine.control_types import Command, LoadReading, LoadState
 from ..engine.smoothing import finite_or_none
 from .base import LoadApp
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
@@ -195,7 +196,17 @@ def _unavailable(state: Any) -> bool:
     return state is None or str(state).strip().lower() in UNAVAILABLE_STATES
 
 
-class PowerLoad(LoadApp):
+class HeaterWording(LoadApp):
+    """A load the engine treats like a charger but that is no car: its state entity says `on`
+    where a car's says `charging` (the controller names a drawing charger-like load so)."""
+
+    def _publish_command(self, command: Command, now_s: float, state: str | None = None) -> None:
+        if command.state is LoadState.CHARGING:
+            command = replace(command, state=LoadState.ON)
+        super()._publish_command(command, now_s, state)
+
+
+class PowerLoad(HeaterWording):
     """apps.yaml: `entity: number.x` (or input_number.x), `unit`, `min_power_w`, `max_power_w`,
     `step_w`, optional `enable_switch` and `power_sensor`."""
 

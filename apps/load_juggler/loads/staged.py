@@ -22,10 +22,10 @@ from typing import Any
 from ..config import LoadSettings
 from ..config.kinds.staged import StagedSettings, elements_text, parse_staged
 from ..engine.control_types import Command, LoadReading
-from .base import LoadApp
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
 from .device_host import DRY_RUN_DETAIL, UNAVAILABLE_STATES
 from .entities import sensor_attrs
+from .power import HeaterWording
 from .staged_steps import choose_elements
 
 UNAVAILABLE = LoadReading(connected=False, drawing=False, draw_a=None, available=False)
@@ -147,7 +147,7 @@ class StagedDevice:
         return (ExtraEntity("sensor", "allocated_power", round(power_w, 1), attrs),)
 
 
-class StagedLoad(LoadApp):
+class StagedLoad(HeaterWording):
     """apps.yaml: `stages: [{switch, power_w, phase}, ...]`, optional `steps`, `min_on_s`,
     `min_off_s`, `power_sensor`."""
 
