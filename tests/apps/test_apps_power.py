@@ -288,3 +288,25 @@ def test_the_readme_lists_every_power_option() -> None:
 
     heading = "### Variable-power load (`module: load_juggler.loads.power`, `class: PowerLoad`)"
     assert readme_table(heading) == expected(POWER_OPTIONS)
+
+
+def test_a_stale_grid_holds_it_at_its_minimum(
+    site: None, ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """Like a charging car: while the grid reading is stale (60 s), min_power_w (300 W)."""
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(PowerLoad, "diverter", **diverter_args(mode="continuous"))
+    time_travel.fast_forward(5).seconds()  # start at 300 W
+    given_that.state_of(NUMBER).is_set_to("300", WATTS)
+    given_that.state_of(ENABLE).is_set_to("on")
+    set_grid(given_that, 2 + 300 / 230, 2, 2)
+    time_travel.fast_forward(5).seconds()
+    assert values(hass_mocks)[-1] == 3000  # the whole range fits: 13.04 A on A
+    given_that.state_of(NUMBER).is_set_to("3000", WATTS)
+    set_grid(given_that, "unavailable", "unavailable", "unavailable")
+    time_travel.fast_forward(55).seconds()
+    assert values(hass_mocks)[-1] == 3000  # the last reading holds for 60 s
+    time_travel.fast_forward(10).seconds()
+    assert values(hass_mocks)[-1] == 300
+    assert calls(hass_mocks, OFF) == []
+    assert published(hass_mocks, "sensor.load_juggler_diverter_state")[0] == "stale_fallback"
