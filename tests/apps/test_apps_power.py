@@ -310,3 +310,17 @@ def test_a_stale_grid_holds_it_at_its_minimum(
     assert values(hass_mocks)[-1] == 300
     assert calls(hass_mocks, OFF) == []
     assert published(hass_mocks, "sensor.load_juggler_diverter_state")[0] == "stale_fallback"
+
+
+def test_a_second_app_on_the_same_entity_is_refused(
+    site: None, ad: Any, given_that: Any, hass_mocks: Any
+) -> None:
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(PowerLoad, "diverter", **diverter_args())
+    ad(PowerLoad, "diverter2", **diverter_args())
+    assert logs(hass_mocks, "rejected load: ", "ERROR") == [
+        "rejected load: app 'diverter2': key 'entity' = 'input_number.diverter' is invalid: "
+        "entity input_number.diverter is already driven by app 'diverter'; two apps must not "
+        "drive one device"
+    ]
+    assert ad.apps["lj_hub"].load_names == ["diverter"]

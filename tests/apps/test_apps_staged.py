@@ -12,12 +12,13 @@ import copy
 from typing import Any
 
 import pytest
-from lj_support import HUB_ARGS, START, published, set_grid, set_solar
+from lj_support import HUB_ARGS, START, logs, published, set_grid, set_solar
 
 from load_juggler.config import LoadConfigError
 from load_juggler.config.kinds.staged import parse_staged
 from load_juggler.hub import Hub
 from load_juggler.loads.staged import StagedLoad
+from load_juggler.loads.switch import SwitchLoad
 
 ON = "switch/turn_on"
 OFF = "switch/turn_off"
@@ -231,3 +232,14 @@ def test_the_readme_lists_every_staged_option() -> None:
 
     heading = "### Staged load (`module: load_juggler.loads.staged`, `class: StagedLoad`)"
     assert readme_table(heading) == {**expected(STAGED_OPTIONS), **expected(STAGE_OPTIONS)}
+
+
+def test_a_staged_load_sharing_a_switch_with_a_switched_load_is_refused(
+    ad: Any, given_that: Any, hass_mocks: Any
+) -> None:
+    one_phase_heater(given_that, ad)
+    ad(SwitchLoad, "plug", hub="lj_hub", switch="switch.el1", power_w=1000)
+    assert logs(hass_mocks, "rejected load: ", "ERROR") == [
+        "rejected load: app 'plug': key 'switch' = 'switch.el1' is invalid: switch "
+        "switch.el1 is already driven by app 'heater'; two apps must not drive one device"
+    ]
