@@ -11,12 +11,15 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lj_support import HUB_ARGS, START, calls, logs, published, set_grid, set_solar
 
 from load_juggler.config import LoadConfigError
 from load_juggler.config.kinds.power import PowerSettings, parse_power
 from load_juggler.hub import Hub
 from load_juggler.loads.power import PowerLoad
+from load_juggler.loads.power_entity import EntityLimits, entity_value
 
 SET = "input_number/set_value"
 ON = "input_boolean/turn_on"
@@ -324,3 +327,38 @@ def test_a_second_app_on_the_same_entity_is_refused(
         "drive one device"
     ]
     assert ad.apps["lj_hub"].load_names == ["diverter"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    current_a=st.floats(0.0, 100.0),
+    volts=st.sampled_from([120.0, 230.0, 240.0]),
+    phases=st.sampled_from([1, 2, 3]),
+    min_w=st.floats(10.0, 5000.0),
+    span_w=st.floats(0.0, 20000.0),
+    step_w=st.floats(1.0, 1000.0),
+    entity_step=st.sampled_from([None, 0.1, 1.0, 50.0]),
+)
+def test_a_command_is_never_above_what_the_engine_allowed(
+    current_a: float,
+    volts: float,
+    phases: int,
+    min_w: float,
+    span_w: float,
+    step_w: float,
+    entity_step: float | None,
+) -> None:
+    cfg = PowerSettings("number.x", "W", min_w, min_w + span_w, step_w)
+    allowed_w = current_a * volts * phases
+    power_w = cfg.command_w(current_a, volts, phases)
+    assert power_w <= allowed_w + 1e-6
+    assert power_w <= cfg.max_power_w + 1e-6
+    if power_w > 0:
+        steps = (power_w - min_w) / step_w
+        assert power_w >= min_w - 1e-6 and abs(steps - round(steps)) < 1e-6
+        # Within one step of what was allowed (or at max, or the first step).
+        assert power_w > min(allowed_w, cfg.max_power_w) - step_w - 1e-6
+    else:
+        assert allowed_w < min_w + 1e-6
+    limits = EntityLimits(0.0, None, entity_step)
+    assert entity_value(power_w, cfg, limits, volts, phases) <= power_w + 1e-6
