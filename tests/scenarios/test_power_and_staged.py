@@ -7,15 +7,18 @@ a load's true draw in watts is (grid A - grid B) x 230 V.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from load_juggler.engine.errors import ConfigError
+from load_juggler.sim.example import example_scenario
 from load_juggler.sim.runner import RunResult, run
 from load_juggler.sim.scenario import parse_scenario
 
-from .running import simulate, total_overload_s
+from .running import REPO, simulate, total_overload_s
 
 VOLTS = 230.0
 
@@ -130,3 +133,22 @@ def test_a_timeline_keeps_a_staged_load_and_changes_its_mode() -> None:
     # Cumulative steps: 1 kW, then 1 + 2 kW (13.044 A) once the ramp gets there; off at 60.
     assert draw_w(at(result, 55)) == pytest.approx(3000, abs=0.5)
     assert draw_w(at(result, 115)) == pytest.approx(0.0, abs=0.5)
+
+
+def test_the_example_simulates_the_new_kinds_as_their_apps_drive_them(tmp_path: Path) -> None:
+    """apps.yaml.example with the diverter and the 3 x 2 kW heater running: each cycle the
+    heater draws 0 or 6000 W and the diverter 0 or 300 W + k x 100 W, so their energies are
+    whole multiples of those per 5 s cycle (energies are kept to 1 mWh)."""
+    text = (REPO / "apps.yaml.example").read_text(encoding="utf-8")
+    path = tmp_path / "apps.yaml"
+    path.write_text(text.replace('mode: "off"', "mode: continuous"), encoding="utf-8")
+    scenario, control = example_scenario(path)
+    morning = replace(  # 06:00 to 09:00 is enough, and quick
+        scenario, duration_s=3 * 3600, timeline=tuple(e for e in scenario.timeline if e.t_s < 10800)
+    )
+    metrics = run(morning, control).metrics
+    heater_cycles = metrics["energy_wh"]["heater"] / (6000 * 5 / 3600)
+    assert heater_cycles > 100 and heater_cycles == pytest.approx(round(heater_cycles), abs=0.01)
+    diverter_steps = metrics["energy_wh"]["diverter"] / (100 * 5 / 3600)
+    assert diverter_steps > 100
+    assert diverter_steps == pytest.approx(round(diverter_steps), abs=0.01)

@@ -154,10 +154,21 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
             site=site, solar_w=0.0, house_a=_house_a(DAY_START_H, site.phases), battery=battery
         ),
         circuits=hub.circuits,
-        loads=tuple(LoadSpec(load=load) for load in loads),
+        loads=tuple(_spec(load, apps.entries[load.id]) for load in loads),
         timeline=tuple(events),
     )
     return scenario, hub.control
+
+
+def _spec(load: Load, args: Mapping[str, Any]) -> LoadSpec:
+    """A load as the plant simulates it: a variable-power load rounds its command down to its
+    watt steps, a staged load switches its elements, as their apps do."""
+    module = args.get("module")
+    if module == "load_juggler.loads.power":
+        return LoadSpec(load=load, power=parse_power(load.id, args)[1])
+    if module == "load_juggler.loads.staged":
+        return LoadSpec(load=load, staged=parse_staged(load.id, args)[1])
+    return LoadSpec(load=load)
 
 
 def check_modules(entries: Mapping[str, Mapping[str, Any]]) -> None:
