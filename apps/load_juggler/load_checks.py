@@ -58,6 +58,14 @@ def facts_of(load: Any, settings: LoadSettings) -> LoadFacts:
     if switch is not None:
         device = f"switch {switch.switch}"
         return replace(facts, device=device, device_key="switch", device_value=switch.switch)
+    staged = getattr(load, "staged_cfg", None)
+    if staged is not None:  # its first element's switch: the one a copied app shares
+        first = staged.stages[0].switch
+        return replace(facts, device=f"switch {first}", device_key="stages", device_value=first)
+    power = getattr(load, "power_cfg", None)
+    if power is not None:
+        device = f"entity {power.entity}"
+        return replace(facts, device=device, device_key="entity", device_value=power.entity)
     return facts
 
 
@@ -149,8 +157,8 @@ def rating_warnings(facts: LoadFacts, config: HubConfig, circuit: str | None) ->
                 f"(kW given as W?): did you mean {power * 1000:g} W?"
             )
         min_a = power / (volts * settings.phases)
-    else:
-        min_a = settings.min_a
+    else:  # a kind set in watts has its current range from the site voltage
+        min_a = settings.engine_load(volts, None).min_a
     per_phase = Counter(settings.phase_map)
     phase, lines = max(sorted(per_phase.items()), key=lambda kv: kv[1])
     need_a = min_a * lines

@@ -16,6 +16,8 @@ from load_juggler.config import (
     parse_ocpp,
     parse_switch,
 )
+from load_juggler.config.kinds.power import parse_power
+from load_juggler.config.kinds.staged import parse_staged
 from load_juggler.engine.control_types import ControlSettings
 from load_juggler.engine.model import LoadKind, Metering, Mode, Strategy
 
@@ -293,6 +295,8 @@ def test_example_apps_yaml_is_valid() -> None:
         "load_juggler.hub": parse_hub,
         "load_juggler.loads.ocpp": parse_ocpp,
         "load_juggler.loads.switch": parse_switch,
+        "load_juggler.loads.power": parse_power,
+        "load_juggler.loads.staged": parse_staged,
     }
     kinds: dict[str, list[str]] = {}
     for name, args in apps.items():
@@ -301,6 +305,8 @@ def test_example_apps_yaml_is_valid() -> None:
     assert len(kinds["load_juggler.hub"]) == 1
     assert len(kinds["load_juggler.loads.ocpp"]) == 2
     assert len(kinds["load_juggler.loads.switch"]) == 1
+    assert len(kinds["load_juggler.loads.power"]) == 1
+    assert len(kinds["load_juggler.loads.staged"]) == 1
     hub = parse_hub(kinds["load_juggler.hub"][0], apps[kinds["load_juggler.hub"][0]])
     assert hub.site.main_breaker_a == 25.0
     assert hub.site.battery is not None

@@ -34,13 +34,19 @@ def test_example_house_is_balanced(
     )
     given_that.state_of("input_select.boiler_mode").is_set_to("Off", {"options": OPTIONS})
     given_that.state_of("switch.boiler_plug").is_set_to("off")
+    given_that.state_of("input_number.diverter_power").is_set_to(
+        "0", {"min": 0, "max": 3000, "step": 1, "unit_of_measurement": "W"}
+    )
+    given_that.state_of("input_boolean.diverter_enable").is_set_to("off")
+    for line in ("l1", "l2", "l3"):
+        given_that.state_of(f"switch.heater_{line}").is_set_to("off")
 
     apps = yaml.safe_load(EXAMPLE.read_text())
     for name, entry in apps.items():
         cls = getattr(importlib.import_module(entry["module"]), entry["class"])
         ad(cls, name, **entry)
     hub = ad.apps["lj_hub"]
-    assert hub.load_names == ["boiler", "evse_left", "evse_right"]
+    assert hub.load_names == ["boiler", "diverter", "evse_left", "evse_right", "heater"]
 
     time_travel.fast_forward(5).seconds()
     sent = {c["devid"]: c["custom_profile"] for c in calls(hass_mocks, "ocpp/set_charge_rate")}
@@ -54,6 +60,9 @@ def test_example_house_is_balanced(
     assert published(hass_mocks, "sensor.load_juggler_boiler_state")[0] == "off"
     assert published(hass_mocks, "sensor.load_juggler_evse_right_state")[1]["mode"] == "continuous"
     assert calls(hass_mocks, "switch/turn_on") == []
+    assert published(hass_mocks, "sensor.load_juggler_diverter_state")[0] == "off"
+    assert calls(hass_mocks, "input_boolean/turn_on") == []
+    assert published(hass_mocks, "sensor.load_juggler_heater_state")[0] == "off"
     time_travel.fast_forward(60).seconds()  # past the members check and every start-up note
     problems = [
         str(c.args[0])

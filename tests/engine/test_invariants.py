@@ -73,6 +73,11 @@ def load_strategy(draw, n: int, site_phases: int, circuit_ids: list[str]) -> Loa
     held = draw(st.integers(0, 5)) == 0 and (kind is LoadKind.PLUG or min_a > 0)
     if held and kind is LoadKind.EVSE:
         max_a = min_a
+    steps_a: tuple[float, ...] = ()
+    if kind is LoadKind.EVSE and min_a > 0 and draw(st.integers(0, 3)) == 0:
+        # A staged load: only its steps (min, some between, max) besides 0.
+        between = draw(st.lists(st.floats(min_a, max_a), max_size=3))
+        steps_a = tuple(sorted({min_a, max_a, *(round(b, 3) for b in between)}))
     drawing = draw(st.booleans()) or draw(st.booleans())
     draw_a = None
     if drawing and draw(st.booleans()):
@@ -92,6 +97,7 @@ def load_strategy(draw, n: int, site_phases: int, circuit_ids: list[str]) -> Loa
         drawing=drawing,
         draw_a=draw_a,
         held=held,
+        steps_a=steps_a,
     )
 
 
@@ -330,6 +336,8 @@ def check_invariants(snap: Snapshot, d: Decision) -> None:
         a = d.loads[ld.id]
         c = a.current_a
         assert c >= 0
+        if ld.steps_a:
+            assert c == 0 or any(abs(c - step) < TOL for step in ld.steps_a), (ld, a)
         if ld.kind is LoadKind.EVSE:
             assert c == 0 or ld.min_a - TOL <= c <= ld.max_a + TOL, (ld, a)
         else:
@@ -503,6 +511,10 @@ def check_invariants(snap: Snapshot, d: Decision) -> None:
                 assert room < fixed_current(h, v) - TOL or a.current_a > 0, (h, reduced, room, a)
             elif a.current_a == 0:
                 assert room < max(h.min_a, STEP_A) + TOL, (h, reduced, room, a)
+            elif h.steps_a:
+                # A staged load could not take its next step.
+                next_a = min(step for step in h.steps_a if step > a.current_a + TOL)
+                assert room < next_a - TOL, (h, reduced, room, a)
             else:
                 assert room < a.current_a + STEP_A + TOL, (h, reduced, room, a)
 

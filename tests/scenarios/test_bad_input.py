@@ -71,7 +71,8 @@ TIMELINE_ERRORS = [
         [{"t": 10, "loads": {"evse1": {"colour": "red"}}}],
         "timeline[0].loads.evse1: key 'colour' = 'red' is invalid: unknown key; allowed: id, "
         "type, mode, priority, min_a, max_a, phases, phase_map, draws, circuit, power_w, "
-        "connected, meter_interval_s, obeys, stuck_a, manual_on, draw_limit_a",
+        "connected, meter_interval_s, obeys, stuck_a, manual_on, draw_limit_a, min_power_w, "
+        "max_power_w, step_w, stages, steps, min_on_s, min_off_s",
         id="unknown-load-key",
     ),
     pytest.param(
@@ -250,7 +251,7 @@ EXAMPLE_ERRORS = [
         "app 'boiler': key 'module' = 'load_juggler.loads.swich' is invalid: no such Load "
         "Juggler module; did you mean 'load_juggler.loads.switch'? modules: load_juggler.hub, "
         "load_juggler.loads.ocpp, load_juggler.loads.switch, load_juggler.loads.sg_ready, "
-        "load_juggler.loads.climate_boost",
+        "load_juggler.loads.climate_boost, load_juggler.loads.power, load_juggler.loads.staged",
         id="misspelled-module",
     ),
     pytest.param(
@@ -274,7 +275,13 @@ def test_example_ignores_apps_that_are_not_load_jugglers(tmp_path: Path) -> None
     other = {"module": "hello", "class": "HelloWorld"}
     path = apps(tmp_path, lambda d: d.update(hello=other))
     scenario, _ = example_scenario(path)
-    assert {spec.load.id for spec in scenario.loads} == {"evse_left", "evse_right", "boiler"}
+    assert {spec.load.id for spec in scenario.loads} == {
+        "evse_left",
+        "evse_right",
+        "boiler",
+        "diverter",
+        "heater",
+    }
 
 
 def test_example_with_a_directory_exits_2_with_one_line(

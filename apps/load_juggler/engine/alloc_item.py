@@ -9,6 +9,7 @@ from enum import Enum
 
 from .circuits import LoadTerms
 from .model import BatteryLevels, Load, Mode
+from .steps import floor_to_step
 
 EPS = 1e-9
 RESOLUTION_A = 0.1
@@ -63,6 +64,15 @@ class Item:
     running: bool = False
     #: Set once step 2 looked at it: later passes keep the reason of the row that bound it.
     raised: bool = False
+
+    def floor(self, current_a: float) -> float:
+        """`current_a` rounded down to what this load can be given: its largest step not
+        above it (a staged load), its max when it reaches it, else 0.1 A resolution."""
+        if self.load.steps_a:
+            return floor_to_step(self.load.steps_a, current_a)
+        if current_a >= self.max_a - ROUNDING_SLACK_A:
+            return self.max_a  # a max off the 0.1 A grid (watts / V) is still reached
+        return floor_to_resolution(current_a)
 
     @property
     def limit_terms(self) -> list[tuple[int, float]]:

@@ -18,7 +18,6 @@ from .alloc_item import (
     ROUNDING_SLACK_A,
     EnergyRule,
     Item,
-    floor_to_resolution,
     refused,
 )
 from .circuits import Capacity, LoadTerms
@@ -82,7 +81,7 @@ class Allocator:
         if item.plug or item.frozen or not item.running:
             return
         value, name = self.ceiling(item)
-        target = max(item.min_a, floor_to_resolution(value))
+        target = max(item.min_a, item.floor(value))
         if target > item.current_a + EPS and target <= value + ROUNDING_SLACK_A:
             self.grant(item, target)
             item.reason = name
@@ -189,9 +188,9 @@ class Allocator:
                 continue
             if value < item.min_a - EPS and self.min_before_held(item, held_after):
                 value = item.min_a
-            floored = floor_to_resolution(value)
+            floored = item.floor(value)
             if floored > value + ROUNDING_SLACK_A:
-                floored -= RESOLUTION_A
+                floored -= RESOLUTION_A  # never for steps: a step is not above `value`
             if item.rule == EnergyRule.GREEN_ABOVE_MIN:
                 target = max(item.min_a, floored)  # its min may come from anywhere
             elif item.plug or floored < item.min_a - EPS:

@@ -46,14 +46,17 @@ def write_command(
 
     A write is forced on the first cycle, on any on/off change, when the device's current
     setting is above this cycle's ceiling (a cut the limits require, by any amount), and when
-    the target reaches min or max exactly (so a slow approach does not stop short of it).
+    the target reaches min, max or a staged load's step exactly (so a slow approach does not
+    stop short of it).
     When nothing is written the command carries the value the device already has.
     """
     target_a, state = target.target_a, target.state
     target_on = target_a > EPS_A
     mem.target_a = target_a
+    # A staged load's steps are bounds too: a ramp ending a little short of a step would
+    # otherwise leave the device on the step below for good.
     bound_reached = target_on and any(
-        abs(target_a - bound) < EPS_A for bound in (load.min_a, load.max_a)
+        abs(target_a - bound) < EPS_A for bound in (load.min_a, load.max_a, *load.steps_a)
     )
     write = (
         not mem.ever_written

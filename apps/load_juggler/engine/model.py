@@ -163,6 +163,9 @@ class Load:
     held: bool = False
     #: The charger unit this load is one plug of (several loads share it), None for most loads.
     unit: ChargeUnit | None = None
+    #: A staged load: the only per-phase currents (ascending, the first `min_a`, the last
+    #: `max_a`) it may be given besides 0 (`steps.floor_to_step`); empty: any in [min, max].
+    steps_a: tuple[float, ...] = ()
 
     @property
     def site_phases(self) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from .model import (
     Site,
     Strategy,
 )
+from .steps import steps_problem
 
 
 def _enum(item: str, key: str, value: Any, enum_type: type[Enum]) -> Enum:
@@ -205,6 +206,9 @@ def _validate_load(load: Load, site: Site, circuits: Mapping[str, Circuit]) -> N
         raise ConfigError(item, "max_a", load.max_a, "must be > 0")
     if min_a > max_a:
         raise ConfigError(item, "min_a", load.min_a, f"must be <= max_a ({load.max_a})")
+    steps = steps_problem(tuple(load.steps_a), min_a, max_a)
+    if steps is not None:
+        raise ConfigError(item, "steps_a", list(load.steps_a), steps)
     if kind is LoadKind.PLUG and (
         load.power_w is None or _number(item, "power_w", load.power_w) <= 0
     ):

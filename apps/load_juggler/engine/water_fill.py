@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .alloc_item import EPS, Item, floor_to_resolution
+from .alloc_item import EPS, Item
 
 if TYPE_CHECKING:
     from .allocator import Allocator
@@ -91,6 +91,6 @@ def water_fill(allocator: Allocator, items: Sequence[Item]) -> None:
     # times can never push a row over its limit.
     for n, item in enumerate(active):
         ceiling, _ = allocator.ceiling(item)
-        target = floor_to_resolution(min(item.current_a + raise_a[n], ceiling))
+        target = item.floor(min(item.current_a + raise_a[n], ceiling))
         if target > item.current_a + EPS:
             allocator.grant(item, target)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import HubConfig, LoadSettings, OcppSettings, SwitchSettings, parse_ocpp, parse_switch
 from ..engine.model import Load
-from ..sim.example import LOAD_PARSERS, app_loads, read_apps
+from ..sim.example import app_loads, read_apps
 from .sources import HistoryError
 
 
@@ -39,6 +39,11 @@ class ReplaySite:
     loads: tuple[ReplayLoad, ...]
 
 
+#: The load kinds a replay follows; a variable-power or staged load's draw stays in the
+#: recorded grid as house load.
+REPLAYED_MODULES = frozenset({"load_juggler.loads.ocpp", "load_juggler.loads.switch"})
+
+
 def load_site(path: str | Path) -> ReplaySite:
     """Read apps.yaml (`sim.example.read_apps`); every problem is one `ScenarioFileError`."""
     apps = read_apps(path)
@@ -46,7 +51,7 @@ def load_site(path: str | Path) -> ReplaySite:
     loads = tuple(
         _load(name, args, engine_loads)
         for name, args, _unit in app_loads(apps.entries)
-        if LOAD_PARSERS.get(str(args.get("module"))) is not None
+        if str(args.get("module")) in REPLAYED_MODULES
     )
     return ReplaySite(source=str(path), hub=apps.hub, loads=loads)
 

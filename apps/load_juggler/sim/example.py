@@ -28,7 +28,9 @@ from ..config import (
 )
 from ..config.kinds.climate_boost import parse_climate_boost
 from ..config.kinds.evse_connectors import load_entries
+from ..config.kinds.power import parse_power
 from ..config.kinds.sg_ready import parse_sg_ready
+from ..config.kinds.staged import parse_staged
 from ..engine.control_types import ControlSettings
 from ..engine.errors import ConfigError
 from ..engine.model import ChargeUnit, Load
@@ -51,6 +53,8 @@ LOAD_PARSERS = {
     "load_juggler.loads.switch": parse_switch,
     "load_juggler.loads.sg_ready": parse_sg_ready,
     "load_juggler.loads.climate_boost": parse_climate_boost,
+    "load_juggler.loads.power": parse_power,
+    "load_juggler.loads.staged": parse_staged,
 }
 #: The class each of our modules defines; AppDaemon refuses an app naming another one.
 CLASSES = {
@@ -59,6 +63,8 @@ CLASSES = {
     "load_juggler.loads.switch": "SwitchLoad",
     "load_juggler.loads.sg_ready": "SgReadyLoad",
     "load_juggler.loads.climate_boost": "ClimateBoostLoad",
+    "load_juggler.loads.power": "PowerLoad",
+    "load_juggler.loads.staged": "StagedLoad",
 }
 DAY_START_H = 6.0
 DAY_HOURS = 14.0
@@ -157,10 +163,21 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
             site=site, solar_w=0.0, house_a=_house_a(DAY_START_H, site.phases), battery=battery
         ),
         circuits=hub.circuits,
-        loads=tuple(LoadSpec(load=load) for load in loads),
+        loads=tuple(_spec(load, apps.entries[load.id]) for load in loads),
         timeline=tuple(events),
     )
     return scenario, hub.control
+
+
+def _spec(load: Load, args: Mapping[str, Any]) -> LoadSpec:
+    """A load as the plant simulates it: a variable-power load rounds its command down to its
+    watt steps, a staged load switches its elements, as their apps do."""
+    module = args.get("module")
+    if module == "load_juggler.loads.power":
+        return LoadSpec(load=load, power=parse_power(load.id, args)[1])
+    if module == "load_juggler.loads.staged":
+        return LoadSpec(load=load, staged=parse_staged(load.id, args)[1])
+    return LoadSpec(load=load)
 
 
 def check_modules(entries: Mapping[str, Mapping[str, Any]]) -> None:

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..config.kinds.staged import StagedSettings
 from ..engine.circuits import CircuitTree
 from ..engine.control_types import Command, LoadReading, Readings
 from ..engine.model import SITE_NODE, SITE_PHASES, Circuit, LoadKind
 from ..engine.node_totals import line_terms, node_totals
 from ..engine.phases import solar_per_phase
 from ..engine.site_view import SiteView
+from ..loads.staged_steps import choose_elements
 from .heat_pump_plant import HeatPumpDevice, device_for, reading
 from .scenario import LoadSpec, SiteSpec
 
@@ -40,6 +42,9 @@ class DeviceState:
 
     offered_a: float = 0.0
     on: bool = False
+    #: A staged load: the elements on, and when each was last switched.
+    elements: frozenset[int] = frozenset()
+    switched_s: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,10 +98,22 @@ class SimulatedSite:
         if not spec.obeys:
             amps = spec.stuck_a or tuple(load.max_a for _ in range(load.phases))
         else:
-            amps = tuple((device.offered_a if device.on else 0.0) for _ in range(load.phases))
+            amps = self._obeyed_a(spec, device)
         if spec.draw_limit_a is not None:
             amps = tuple(min(a, spec.draw_limit_a) for a in amps)
         return amps
+
+    def _obeyed_a(self, spec: LoadSpec, device: DeviceState) -> tuple[float, ...]:
+        """What an obeying device draws per line: the offer; a variable-power load that offer
+        rounded down to its watt steps; a staged load its elements that are on."""
+        load, volts = spec.load, self.site.site.voltage_v
+        offered_a = device.offered_a if device.on else 0.0
+        if spec.power is not None:
+            line_a = spec.power.command_w(offered_a, volts, load.phases) / (volts * load.phases)
+            return tuple(line_a for _ in range(load.phases))
+        if spec.staged is not None:
+            return tuple(w / volts for w in spec.staged.line_w(device.elements))
+        return tuple(offered_a for _ in range(load.phases))
 
     def load_phase_a(self) -> dict[str, dict[str, float]]:
         """Per load, current on each site phase."""
@@ -229,7 +246,8 @@ class SimulatedSite:
     ) -> None:
         """A command with `write` False leaves the device as it is, like a real adapter.
 
-        A heat pump follows every command (write or not) with the cycle's `view`, as its app.
+        A heat pump follows every command (write or not) with the cycle's `view`, as its app;
+        a staged load chooses its elements every cycle, as its app does (`staged_steps`).
         """
         for load_id, device in self.heat_pumps.items():
             command = commands.get(load_id)
@@ -238,9 +256,22 @@ class SimulatedSite:
             managed = view is not None and (modes or {}).get(load_id) != "off"
             on = command is not None and command.on
             device.apply(now_s, on, managed, view, spec)
+        t_s = now_s
         for load_id, command in commands.items():
             device = self.devices.get(load_id)
-            if device is None or not command.write:
+            if device is None:
                 continue
-            device.offered_a = command.current_a if command.on else 0.0
-            device.on = command.on
+            if command.write:
+                device.offered_a = command.current_a if command.on else 0.0
+                device.on = command.on
+            staged = self.loads[load_id].staged
+            if staged is not None:
+                self._switch_elements(staged, device, t_s)
+
+    def _switch_elements(self, staged: StagedSettings, device: DeviceState, t_s: float) -> None:
+        allowed_a = device.offered_a if device.on else 0.0
+        volts = self.site.site.voltage_v
+        chosen = choose_elements(staged, allowed_a, volts, device.elements, device.switched_s, t_s)
+        for index in chosen ^ device.elements:
+            device.switched_s[index] = t_s
+        device.elements = chosen

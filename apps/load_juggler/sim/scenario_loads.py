@@ -12,14 +12,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..config import parse_mode
+from ..config import ArgReader, parse_mode
 from ..config.kinds import COMMON_OPTIONS, EVSE_OPTIONS, SWITCH_OPTIONS
 from ..config.kinds.common import MODE_ALLOWED
+from ..config.kinds.power import POWER_SCHEMA, PowerSettings, read_power_range
+from ..config.kinds.staged import STAGED_OPTIONS, StagedSettings, read_stages
+from ..config.load_config import watts_as_current
 from ..config.schema import Option, OptionType, Schema
 from ..config.site_config import CIRCUIT_OPTIONS
 from ..engine.errors import ConfigError
 from ..engine.model import SITE_PHASES, ChargeUnit, Circuit, Load, LoadKind, Mode, Site
-from .heat_pumps import HEAT_PUMP_TYPES, HeatPumpSpec, heat_pump_as_dict, parse_heat_pump
+from .heat_pumps import (
+    CLIMATE_TYPE,
+    HEAT_PUMP_TYPES,
+    SG_READY_TYPE,
+    HeatPumpSpec,
+    SgReadySpec,
+    heat_pump_as_dict,
+    parse_heat_pump,
+)
 from .scenario_values import choice, known_keys, non_negative, text
 
 _B = OptionType.BOOLEAN
@@ -36,6 +47,13 @@ PLANT_LOAD_OPTIONS = Schema(
         Option("draw_limit_a", OptionType.NUMBER, minimum=0, doc="cars only: takes at most"),
     ),
 )
+
+#: `type: power` (a variable-power load) and `type: staged` (switched elements), as in apps.yaml.
+POWER_TYPE = "power"
+STAGED_TYPE = "staged"
+LOAD_TYPES = (*(k.value for k in LoadKind), POWER_TYPE, STAGED_TYPE)
+POWER_KEYS = ("min_power_w", "max_power_w", "step_w")
+STAGED_KEYS = ("stages", "steps", "min_on_s", "min_off_s")
 
 LOAD_KEYS = (
     "id",
@@ -55,6 +73,8 @@ LOAD_KEYS = (
     "stuck_a",
     "manual_on",
     "draw_limit_a",
+    *POWER_KEYS,
+    *STAGED_KEYS,
 )
 CIRCUIT_KEYS = ("id", "limit_a", "members", "parent", "max_power_w", "metered")
 #: A charger with several plugs: its plugs are loads (`members`), the unit their shared limit.
@@ -84,6 +104,49 @@ class LoadSpec:
     draw_limit_a: float | None = None
     #: `type: sg_ready` / `climate`: the simulated heat pump (`sim/heat_pumps.py`).
     heat_pump: HeatPumpSpec | None = None
+    #: `type: power`: how its command becomes watts (rounded down to its steps).
+    power: PowerSettings | None = None
+    #: `type: staged`: its elements and steps.
+    staged: StagedSettings | None = None
+
+    @property
+    def type(self) -> str:
+        """The scenario's `type` of this load."""
+        if self.heat_pump is not None:
+            return SG_READY_TYPE if isinstance(self.heat_pump, SgReadySpec) else CLIMATE_TYPE
+        if self.power is not None:
+            return POWER_TYPE
+        if self.staged is not None:
+            return STAGED_TYPE
+        return self.load.kind.value
+
+
+def _watts_kind(
+    item: str, data: Mapping[str, Any], kind: str, phases: int
+) -> tuple[PowerSettings | None, StagedSettings | None]:
+    """The watts of a `power` or `staged` load, read by the apps' own readers; the keys of
+    the other types are refused."""
+    own = {POWER_TYPE: POWER_KEYS, STAGED_TYPE: STAGED_KEYS}.get(kind, ())
+    for key in (*POWER_KEYS, *STAGED_KEYS):
+        if key in data and key not in own:
+            raise ConfigError(item, key, data[key], f"not a key of a load of type {kind}")
+    for key in ("min_a", "max_a", "power_w"):
+        if own and key in data:
+            raise ConfigError(item, key, data[key], f"not a key of a load of type {kind}")
+    r = ArgReader(item, {k: data[k] for k in own if k in data})
+    power = staged = None
+    if kind == POWER_TYPE:
+        min_w, max_w, step_w = read_power_range(r, POWER_SCHEMA)
+        power = PowerSettings("", "W", min_w, max_w, step_w)
+    elif kind == STAGED_TYPE:
+        stages, steps = read_stages(r, phases, switches=False)
+        o = STAGED_OPTIONS
+        staged = StagedSettings(
+            stages, steps, phases, o["min_on_s"].read(r), o["min_off_s"].read(r)
+        )
+    if r.errors:
+        raise r.errors[0]
+    return power, staged
 
 
 def _mode(item: str, value: Any) -> Mode:
@@ -102,13 +165,14 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         return LoadSpec(load=load, heat_pump=heat_pump)
     known_keys(item, data, LOAD_KEYS)
     load_id = text(item, "id", load_id)
-    kinds = (*(k.value for k in LoadKind), *HEAT_PUMP_TYPES)
-    kind = choice(item, "type", data.get("type", "evse"), kinds)
+    kind = choice(item, "type", data.get("type", "evse"), (*LOAD_TYPES, *HEAT_PUMP_TYPES))
     plug = kind == LoadKind.PLUG.value
+    watts_kind = kind in (POWER_TYPE, STAGED_TYPE)
     common, evse, plant = COMMON_OPTIONS, EVSE_OPTIONS, PLANT_LOAD_OPTIONS
     mode = _mode(item, data.get("mode", Mode.CONTINUOUS.value))
     priority = common["priority"].check(item, data.get("priority", common.default("priority")))
-    phases = common["phases"].check(item, data.get("phases", 1 if plug else site.phases))
+    one_phase = plug or watts_kind  # as in apps.yaml: a switch's default
+    phases = common["phases"].check(item, data.get("phases", 1 if one_phase else site.phases))
     phase_map = common["phase_map"].check(item, data.get("phase_map"), SITE_PHASES[:phases])
     power_w = data.get("power_w")
     if power_w is not None:
@@ -123,12 +187,21 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         min_a = max_a = plug_a
     elif min_a > max_a:
         raise ConfigError(item, "min_a", data.get("min_a"), f"must be <= max_a ({max_a:g})")
+    power, staged = _watts_kind(item, data, kind, phases)
+    steps_a: tuple[float, ...] = ()
+    if watts_kind:
+        min_a, max_a, steps_a = watts_as_current(
+            None if power is None else (power.min_power_w, power.max_power_w),
+            () if staged is None else staged.step_line_w,
+            site.voltage_v,
+            phases,
+        )
     circuit = data.get("circuit")
     if circuit is not None:
         circuit = text(item, "circuit", circuit)
     load = Load(
         id=load_id,
-        kind=LoadKind(kind),
+        kind=LoadKind.EVSE if watts_kind else LoadKind(kind),
         mode=mode,
         priority=priority,
         phases=phases,
@@ -137,6 +210,7 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         max_a=max_a,
         power_w=power_w,
         circuit=circuit,
+        steps_a=steps_a,
     )
     manual_on = plant["manual_on"].check(item, data.get("manual_on", False))
     if manual_on and not plug:
@@ -161,6 +235,8 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         stuck_a=_stuck(item, data.get("stuck_a"), phases),
         manual_on=manual_on,
         draw_limit_a=draw_limit,
+        power=power,
+        staged=staged,
     )
 
 
@@ -181,7 +257,7 @@ def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
         return heat_pump_as_dict(load, spec.heat_pump)
     data: dict[str, Any] = {
         "id": load.id,
-        "type": load.kind.value,
+        "type": spec.type,
         "mode": load.mode.value,
         "priority": load.priority,
         "phases": load.phases,
@@ -195,11 +271,25 @@ def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
         "manual_on": spec.manual_on,
         "draw_limit_a": spec.draw_limit_a,
     }
-    if load.kind is LoadKind.PLUG:
+    if spec.power is not None:
+        p = spec.power
+        data.update(min_power_w=p.min_power_w, max_power_w=p.max_power_w, step_w=p.step_w)
+    elif spec.staged is not None:
+        data.update(_staged_as_dict(spec.staged))
+    elif load.kind is LoadKind.PLUG:
         data["power_w"] = load.power_w
     else:
         data.update(min_a=load.min_a, max_a=load.max_a, power_w=load.power_w)
     return data
+
+
+def _staged_as_dict(staged: StagedSettings) -> dict[str, Any]:
+    return {
+        "stages": [{"power_w": st.power_w, "phase": f"L{st.line + 1}"} for st in staged.stages],
+        "steps": [sorted(n + 1 for n in step) for step in staged.steps],
+        "min_on_s": staged.min_on_s,
+        "min_off_s": staged.min_off_s,
+    }
 
 
 def apply_load(spec: LoadSpec, change: Mapping[str, Any], site: Site) -> LoadSpec:

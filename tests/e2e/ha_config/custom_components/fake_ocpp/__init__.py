@@ -58,6 +58,14 @@ PLUG_SCHEMA = vol.Schema(
         vol.Optional("phase", default="L1"): PHASE,
     }
 )
+# A variable-power load: it draws the W of a number entity while its enable switch is on.
+POWER_LOAD_SCHEMA = vol.Schema(
+    {
+        vol.Required("number"): cv.entity_id,
+        vol.Optional("enable"): cv.entity_id,
+        vol.Optional("phase", default="L1"): PHASE,
+    }
+)
 CONFIG_SCHEMA = vol.Schema(
     {
         DOMAIN: vol.Schema(
@@ -72,6 +80,7 @@ CONFIG_SCHEMA = vol.Schema(
                 vol.Optional("grid_fault"): cv.entity_id,
                 vol.Optional("chargers", default=[]): [CHARGER_SCHEMA],
                 vol.Optional("plugs", default=[]): [PLUG_SCHEMA],
+                vol.Optional("power_loads", default=[]): [POWER_LOAD_SCHEMA],
             }
         )
     },

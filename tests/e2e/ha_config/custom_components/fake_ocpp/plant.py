@@ -240,6 +240,8 @@ class Plant:
             for conn_id in range(1, charger.get("connectors", 1) + 1)
         ]
         self.plugs = [PlugSim(**plug) for plug in conf["plugs"]]
+        #: Variable-power loads: {number, enable, phase}; they draw the number's W while enabled.
+        self.power_loads: list[dict[str, Any]] = conf.get("power_loads", [])
         self.grid_a: dict[str, float] = dict.fromkeys(PHASES, 0.0)
         self.grid_available = True
 
@@ -295,6 +297,10 @@ class Plant:
                 grid[site_phase] += charger.draw_a[charger_phase]
         for plug in self.plugs:
             grid[plug.phase] += plug.current_a(self.voltage)
+        for load in self.power_loads:
+            enable = load.get("enable")
+            if enable is None or self._is_on(enable):
+                grid[load["phase"]] += max(0.0, self._number(load["number"])) / self.voltage
         per_phase_w = (self._number(self.battery_entity) - self._number(self.solar_entity)) / 3
         for phase in PHASES:
             grid[phase] += per_phase_w / self.voltage
