@@ -172,7 +172,7 @@ class Hub(Hass):
         settings = load.settings
         if settings is None:
             return False, "load has configuration errors"
-        listed = self._owner_of.get(load.name)
+        listed = self._owner_of.get(load.name) or self._owner_of.get(load.app_name)
         circuit = settings.circuit or listed
         known = (c.id for c in config.circuits)
         reason = placement_refusal(load.name, self.name, settings.circuit, listed, known) or ""
@@ -257,7 +257,7 @@ class Hub(Hass):
     ) -> tuple[dict[str, LoadApp], set[str]]:
         """The registered load apps and the names of those not placed yet (`LoadRegistry`);
         a changed load set goes to the controller first."""
-        missing = self._members.update(now_s, self._registry.names())
+        missing = self._members.update(now_s, self._registry.member_names())
         loads, unplaced, changed = self._registry.for_cycle(missing)
         if changed is not None:
             plant = SiteConfig(

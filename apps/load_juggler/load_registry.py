@@ -18,7 +18,11 @@ from .load_checks import LoadFacts
 
 
 class _App(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def app_name(self) -> str: ...
 
 
 App = TypeVar("App", bound=_App)
@@ -70,6 +74,12 @@ class LoadRegistry(Generic[App]):
     def names(self) -> list[str]:
         with self._lock:
             return sorted(self._loads)
+
+    def member_names(self) -> set[str]:
+        """What a circuit's `members` may name: every registered load, and the app of each
+        (a charger app whose plugs are loads of their own)."""
+        with self._lock:
+            return {*self._loads, *(load.app_name for load in self._loads.values())}
 
     def others(self) -> list[LoadFacts]:
         """The registration facts of every registered load app."""

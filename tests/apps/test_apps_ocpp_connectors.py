@@ -191,3 +191,28 @@ def test_an_old_integration_with_another_charger_next_to_the_plugs_gets_nothing(
     errors = logs(hass_mocks, "Upgrade the HA OCPP integration to 0.8.0", "ERROR")
     assert any(e.startswith("twin_left: ") for e in errors), errors
     assert any("charger 'cp3'" in e for e in errors), errors
+
+
+def test_a_circuit_listing_the_charger_app_places_its_plugs_in_it(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    # The garage (20 A) lists the charger app `twin`, not its plugs `twin_left` / `twin_right`:
+    # both plugs hang in the garage, and no member is reported missing. Concurrent, 16 A each
+    # and no unit limit: the garage's 20 A is shared, 10 A each (house 2 A, site 25 A).
+    given_that.time_is(START)
+    set_grid(given_that, 2, 2, 2)
+    set_solar(given_that, 0)
+    set_connector(given_that, 1)
+    set_connector(given_that, 2)
+    args = copy.deepcopy(HUB_ARGS)
+    args["circuits"]["garage"]["members"] = ["twin"]
+    hub = ad(Hub, "lj_hub", **args)
+    ad(OcppCharger, "twin", hub="lj_hub", charger="cp2", connectors=CONNECTORS, concurrent=True)
+    time_travel.fast_forward(60).seconds()
+    specs = hub._registry.specs_copy()
+    assert {name: spec.circuit for name, spec in specs.items()} == {
+        "twin_left": "garage",
+        "twin_right": "garage",
+    }
+    assert last_limit(hass_mocks, 1) + last_limit(hass_mocks, 2) == 20.0
+    assert not logs(hass_mocks, "member", "ERROR")

@@ -118,6 +118,12 @@ class LoadApp(Hass):
 
     # -- called by the hub
 
+    @property
+    def app_name(self) -> str:
+        """The AppDaemon app this load belongs to: itself, or a charger's with several plugs;
+        a circuit's `members` may name either."""
+        return self.name
+
     def set_dry_run(self, on: bool) -> None:
         """Follow the hub's `dry_run`: send nothing (on) or take over the device (off)."""
         if not self.config_ok:

@@ -36,6 +36,10 @@ class OcppConnector(OcppCharger):
     def name(self) -> str:
         return self._conn_name
 
+    @property
+    def app_name(self) -> str:
+        return self._owner.name
+
     def config_item(self) -> str | None:
         return self._item
 

@@ -155,6 +155,8 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
         )
         step = 60.0 if 12.9 <= hour <= 13.2 else EVENT_EVERY_S
         t_s += step
+    # Each load's app entry; a charger's plugs share theirs (`app_loads`).
+    entries = {name: args for name, args, _unit in app_loads(apps.entries)}
     scenario = Scenario(
         name=f"{file.name}: a sunny day (06:00-20:00)",
         step_s=hub.period_s,
@@ -163,7 +165,7 @@ def example_scenario(path: str | Path) -> tuple[Scenario, ControlSettings]:
             site=site, solar_w=0.0, house_a=_house_a(DAY_START_H, site.phases), battery=battery
         ),
         circuits=hub.circuits,
-        loads=tuple(_spec(load, apps.entries[load.id]) for load in loads),
+        loads=tuple(_spec(load, entries[load.id]) for load in loads),
         timeline=tuple(events),
     )
     return scenario, hub.control
