@@ -17,7 +17,9 @@ Only what the controller can observe is modelled, in the order a real site shows
   `capacity_wh`. It never charges from the grid.
 - grid per phase = house + managed loads - inverter output (import positive);
 - a circuit declared `metered` reports its true per-phase current, like a hub
-  `circuits.<id>.current_sensor`.
+  `circuits.<id>.current_sensor`;
+- a `water_heater` load is a plug whose tank (`sim/tank.py`) warms with its draw; its
+  thermostat picks the load's mode every reading, as the WaterHeater app does.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..engine.model import SITE_NODE, SITE_PHASES, Circuit, LoadKind
 from ..engine.node_totals import line_terms, node_totals
 from ..engine.phases import solar_per_phase
 from .scenario import LoadSpec, SiteSpec
+from .tank import SimulatedTank
 
 
 @dataclass
@@ -53,14 +56,17 @@ class SimulatedSite:
     metered_a: dict[str, tuple[float, ...]] = field(default_factory=dict)
     metered_at_s: dict[str, float] = field(default_factory=dict)
     metered_circuits: frozenset[str] = frozenset()
+    tanks: dict[str, SimulatedTank] = field(default_factory=dict)
     tree: CircuitTree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tree = CircuitTree(self.circuits)
         if self.soc_pct is None and self.site.battery is not None:
             self.soc_pct = self.site.battery.soc_pct
-        for load_id in self.loads:
+        for load_id, spec in self.loads.items():
             self.devices.setdefault(load_id, DeviceState())
+            if spec.tank is not None:
+                self.tanks.setdefault(load_id, SimulatedTank(spec.tank))
         inverter = self.site.site.inverter
         cap_w = inverter.max_w if inverter is not None else None
         self.solar_out_w = self.site.solar_w if cap_w is None else min(self.site.solar_w, cap_w)
@@ -141,6 +147,15 @@ class SimulatedSite:
         delta_pct = flow_w * dt_s / 3600.0 / battery.capacity_wh * 100.0
         self.soc_pct = min(100.0, max(0.0, self.soc_pct + delta_pct))
 
+    def settle_tanks(self, t_s: float, dt_s: float) -> None:
+        """Every tank's water over [t_s, t_s + dt_s) with its element's draw now."""
+        voltage = self.site.site.voltage_v
+        for load_id, tank in self.tanks.items():
+            spec = self.loads[load_id].tank
+            if spec is not None and spec is not tank.source:
+                tank.follow(spec)  # a timeline changed the tank's keys
+            tank.settle(t_s, dt_s, sum(self.draw_a(load_id)) * voltage)
+
     def grid_a(self) -> tuple[float, ...]:
         inverter_a = solar_per_phase(self.solar_out_w, self.battery_w, self.site.site)
         loads_a = self.load_phase_a()
@@ -188,11 +203,13 @@ class SimulatedSite:
                 connected, drawing = True, True
             else:
                 connected, drawing = spec.connected, spec.connected and spec.draws
+            tank = self.tanks.get(load_id)
             load_readings[load_id] = LoadReading(
                 connected=connected,
                 drawing=drawing,
                 draw_a=self.metered_a[load_id],
-                mode=modes[load_id],  # type: ignore[arg-type]
+                # A tank's thermostat chooses its mode, as the WaterHeater app does.
+                mode=tank.decide(t_s).mode if tank else modes[load_id],  # type: ignore[arg-type]
             )
         nodes = self.node_currents(grid_a) if self.metered_circuits else {}
         return Readings(

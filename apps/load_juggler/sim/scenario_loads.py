@@ -19,7 +19,9 @@ from ..config.schema import Option, OptionType, Schema
 from ..config.site_config import CIRCUIT_OPTIONS
 from ..engine.errors import ConfigError
 from ..engine.model import SITE_PHASES, Circuit, Load, LoadKind, Mode, Site
+from .scenario_tank import TANK_KEYS, WATER_HEATER, parse_tank, tank_as_dict
 from .scenario_values import choice, known_keys, non_negative, text
+from .tank import TankSpec
 
 _B = OptionType.BOOLEAN
 
@@ -78,6 +80,8 @@ class LoadSpec:
     stuck_a: tuple[float, ...] | None = None
     manual_on: bool = False
     draw_limit_a: float | None = None
+    #: A `type: water_heater` load's tank (`sim/tank.py`); None for every other load.
+    tank: TankSpec | None = None
 
 
 def _mode(item: str, value: Any) -> Mode:
@@ -91,12 +95,17 @@ def _mode(item: str, value: Any) -> Mode:
 def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     load_id = data.get("id")
     item = f"load '{load_id}'" if isinstance(load_id, str) else f"loads[{index}]"
-    known_keys(item, data, LOAD_KEYS)
+    tank_keys = TANK_KEYS if data.get("type") == WATER_HEATER else ()
+    known_keys(item, data, LOAD_KEYS + tank_keys)
     load_id = text(item, "id", load_id)
-    kind = choice(item, "type", data.get("type", "evse"), tuple(k.value for k in LoadKind))
+    kinds = (*(k.value for k in LoadKind), WATER_HEATER)
+    kind = choice(item, "type", data.get("type", "evse"), kinds)
+    tank = parse_tank(item, data) if kind == WATER_HEATER else None
+    if tank is not None:
+        kind = LoadKind.PLUG.value  # to the engine a tank's heater is a switched load
     plug = kind == LoadKind.PLUG.value
     common, evse, plant = COMMON_OPTIONS, EVSE_OPTIONS, PLANT_LOAD_OPTIONS
-    mode = _mode(item, data.get("mode", Mode.CONTINUOUS.value))
+    mode = tank.engine_mode if tank else _mode(item, data.get("mode", Mode.CONTINUOUS.value))
     priority = common["priority"].check(item, data.get("priority", common.default("priority")))
     phases = common["phases"].check(item, data.get("phases", 1 if plug else site.phases))
     phase_map = common["phase_map"].check(item, data.get("phase_map"), SITE_PHASES[:phases])
@@ -151,7 +160,13 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         stuck_a=_stuck(item, data.get("stuck_a"), phases),
         manual_on=manual_on,
         draw_limit_a=draw_limit,
+        tank=_rated(tank.spec, power_w) if tank else None,
     )
+
+
+def _rated(tank: TankSpec, power_w: float | None) -> TankSpec:
+    """The thermostat plans with the heater's rated power."""
+    return replace(tank, settings=replace(tank.settings, rated_w=float(power_w or 0.0)))
 
 
 def _stuck(item: str, value: Any, phases: int) -> tuple[float, ...] | None:
@@ -183,7 +198,9 @@ def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
         "manual_on": spec.manual_on,
         "draw_limit_a": spec.draw_limit_a,
     }
-    if load.kind is LoadKind.PLUG:
+    if spec.tank is not None:
+        data.update(tank_as_dict(spec.tank), power_w=load.power_w)
+    elif load.kind is LoadKind.PLUG:
         data["power_w"] = load.power_w
     else:
         data.update(min_a=load.min_a, max_a=load.max_a, power_w=load.power_w)
