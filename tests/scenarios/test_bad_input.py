@@ -249,7 +249,7 @@ EXAMPLE_ERRORS = [
         lambda d: d["boiler"].update(module="load_juggler.loads.swich"),
         "app 'boiler': key 'module' = 'load_juggler.loads.swich' is invalid: no such Load "
         "Juggler module; did you mean 'load_juggler.loads.switch'? modules: load_juggler.hub, "
-        "load_juggler.loads.ocpp, load_juggler.loads.switch",
+        "load_juggler.loads.ocpp, load_juggler.loads.switch, load_juggler.loads.water_heater",
         id="misspelled-module",
     ),
     pytest.param(

@@ -84,6 +84,13 @@ class HubLink:
             f"{s.phases} phase(s) on {'/'.join(s.phase_map)}{circuit}"
         )
 
+    def hub_state(self) -> Any:
+        """The registered hub's state file (`StateFile`: learned state that must survive a
+        restart); None while no hub has accepted this load."""
+        with self._lock:
+            hub = self._hub
+        return getattr(hub, "state", None) if hub is not None else None
+
     def unregister(self) -> None:
         """Leave the hub (this app stops); a hub that is gone already is fine."""
         with self._lock:
