@@ -83,6 +83,13 @@ def test_never_heats_at_max_c_whatever_the_mode(
     assert calls(hass_mocks, OFF) == [SWITCH]
     state, attrs = published(hass_mocks, "sensor.load_juggler_tank_thermostat")
     assert (state, attrs["reason"]) == ("safety_stop", "safety stop: 70.5 C >= max_c 70 C")
+    site.state_of("switch.boiler").is_set_to("off")
+    time_travel.fast_forward(5).seconds()
+    assert calls(hass_mocks, OFF) == [SWITCH]  # off already: nothing to switch
+    # Turned on by hand at 70.5 C: unlike a switched load's manual toggle, it goes off again.
+    site.state_of("switch.boiler").is_set_to("on")
+    time_travel.fast_forward(5).seconds()
+    assert calls(hass_mocks, OFF) == [SWITCH, SWITCH]
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,8 @@ STATE_SECTION = "thermal"
 PLAUSIBLE_C = (-20.0, 110.0)
 #: The legionella time is written to the state file at most this often while the tank is hot.
 LEGIONELLA_SAVE_S = 3600.0
+#: Thermostat states in which the element is switched off even when turned on by hand.
+NO_HEAT_STATES = frozenset({"safety_stop", "sensor_fault"})
 _STATE_LOCK = threading.Lock()  # tanks of one hub share the section: read-modify-write
 
 
@@ -65,6 +67,10 @@ class TankHeater(Protocol):
         """What the element draws as of the last `read` (None: unknown)."""
         ...
 
+    def force_off(self, command: Command, ctx: CycleContext) -> None:
+        """Apply an off `command` even to an element someone switched on by hand."""
+        ...
+
 
 class SwitchHeater(SwitchDevice):
     """A switched element: the switched load's device, plus its power for the thermal model
@@ -78,6 +84,14 @@ class SwitchHeater(SwitchDevice):
         if actual is None:
             return None
         return float(self._settings.power_w or 0.0) if actual.lower() == "on" else 0.0
+
+    def force_off(self, command: Command, ctx: CycleContext) -> None:
+        """Switch off a switch that reads on, even if we sent off before (turned on by hand):
+        the switched load leaves a manual toggle alone, a tank at `max_c` must not."""
+        if str(self.attributes()["actual"]).lower() == "on":
+            with self._lock:
+                self._sent_on = None
+        self.apply(command, ctx)
 
 
 class ThermalMemory:
@@ -249,7 +263,12 @@ class WaterHeaterDevice:
     # -- AppliesCommand
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
-        self._heater.apply(command, ctx)
+        with self._lock:
+            decision = self.decision
+        if decision is not None and decision.state in NO_HEAT_STATES and not command.on:
+            self._heater.force_off(command, ctx)
+        else:
+            self._heater.apply(command, ctx)
 
     # -- PublishesState
 
