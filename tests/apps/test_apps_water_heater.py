@@ -242,3 +242,29 @@ def test_config_problems_name_the_key(
     assert published(hass_mocks, "sensor.load_juggler_tank_state")[0] == "error"
     assert any(problem in p for p in app.problems), app.problems
     assert logs(hass_mocks, "not started")
+
+
+def test_heating_with_a_power_sensor_teaches_the_model_and_the_state_file_keeps_it(
+    ad: Any, site: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    site.state_of("sensor.boiler_power").is_set_to("0", {"unit_of_measurement": "W"})
+    set_tank(site, 40.0)
+    hub = ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(WaterHeater, "tank", **TANK_ARGS, power_sensor="sensor.boiler_power")
+    time_travel.fast_forward(5).seconds()
+    assert calls(hass_mocks, ON) == [SWITCH]
+    site.state_of("switch.boiler").is_set_to("on")
+    site.state_of("sensor.boiler_power").is_set_to("2.0", {"unit_of_measurement": "kW"})
+    # The element really lifts this tank 6 K per kWh (the volume says 4.30): 0.2 K a minute.
+    temp = 40.0
+    for _ in range(30):
+        time_travel.fast_forward(60).seconds()
+        temp += 0.2
+        set_tank(site, round(temp, 2))
+    model = hub.state.get("thermal")["tank"]["model"]
+    assert model["heat_samples"] >= 1
+    # Each 500 Wh window sees about (3 K + 0.26 K/h * 0.25 h) / 0.5 kWh = 6.1 K/kWh and moves
+    # the model a quarter of the way from 4.30: above 4.7 after the first.
+    assert 4.7 < model["heat_c_per_kwh"] < 6.2
+    attrs = published(hass_mocks, "sensor.load_juggler_tank_state")[1]
+    assert attrs["heat_c_per_kwh"] == pytest.approx(model["heat_c_per_kwh"], abs=1e-4)
