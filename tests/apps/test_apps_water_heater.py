@@ -268,3 +268,32 @@ def test_heating_with_a_power_sensor_teaches_the_model_and_the_state_file_keeps_
     assert 4.7 < model["heat_c_per_kwh"] < 6.2
     attrs = published(hass_mocks, "sensor.load_juggler_tank_state")[1]
     assert attrs["heat_c_per_kwh"] == pytest.approx(model["heat_c_per_kwh"], abs=1e-4)
+
+
+def test_the_hub_refuses_a_tank_on_a_switch_another_app_drives(
+    ad: Any, site: Any, hass_mocks: Any
+) -> None:
+    from load_juggler.loads.switch import SwitchLoad
+
+    set_tank(site, 40)
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(SwitchLoad, "boiler", hub="lj_hub", switch="switch.boiler", power_w=2000)
+    ad(WaterHeater, "tank", **TANK_ARGS)
+    assert ad.apps["lj_hub"].load_names == ["boiler"]
+    state, attrs = published(hass_mocks, "sensor.load_juggler_tank_state")
+    assert state == "error"
+    assert "switch switch.boiler is already driven by app 'boiler'" in attrs["reason"]
+
+
+def test_without_a_hub_the_heater_goes_off(
+    ad: Any, site: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    set_tank(site, 40)
+    start(ad, mode="continuous")
+    time_travel.fast_forward(5).seconds()
+    assert calls(hass_mocks, ON) == [SWITCH]
+    site.state_of("switch.boiler").is_set_to("on")
+    ad.stop("lj_hub")
+    time_travel.fast_forward(60).seconds()  # the hub's 60 s stale timeout
+    assert calls(hass_mocks, OFF) == [SWITCH]
+    assert published(hass_mocks, "sensor.load_juggler_tank_state")[0] == "no_hub"
