@@ -70,11 +70,14 @@ class SimulatedTank:
         self.learner = TankLearner(volume_model(self.spec.volume_l))
 
     def follow(self, spec: TankSpec) -> None:
-        """A timeline change of the tank's keys: new options, same water and memory."""
-        if spec.mode is HeaterMode.BOOST and self.spec.mode is not HeaterMode.BOOST:
+        """A timeline change of the tank's keys: new options, same water and memory. The mode
+        changes only when the entry changed it: a change of another key must not restart a
+        boost that has ended (the spec still says `boost`)."""
+        mode = spec.mode if spec.mode is not self.source.mode else self.spec.mode
+        if mode is HeaterMode.BOOST and self.spec.mode is not HeaterMode.BOOST:
             self.before_boost = self.spec.mode
         self.source = spec
-        self.spec = spec
+        self.spec = replace(spec, mode=mode)
         self.thermostat.settings = spec.settings
 
     def settle(self, t_s: float, dt_s: float, power_w: float) -> None:
