@@ -227,7 +227,11 @@ def test_the_learned_model_and_the_legionella_run_are_kept_in_the_state_file(
             "key 'legionella.temp_c' = 80.0 is invalid: must be < max_c (75)",
         ),
         ({"temperature_sensor": "switch.x"}, "key 'temperature_sensor' = 'switch.x'"),
-        ({"volume_l": None}, "key 'volume_l'"),
+        ({"volume_l": None}, "key 'volume_l' = None is invalid: required"),
+        (
+            {"target_c": 30, "hysteresis_c": 28},
+            "key 'hysteresis_c' = 28.0 is invalid: must be <= target_c - 5 (25)",
+        ),
     ],
 )
 def test_config_problems_name_the_key(

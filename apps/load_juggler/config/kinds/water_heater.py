@@ -222,7 +222,10 @@ def read_tank(
         r.error("min_c", min_c, f"must be <= target_c ({target:g})")
     if target - hysteresis < 5:
         r.error(
-            "hysteresis_c", hysteresis, f"must leave target_c - hysteresis_c ({target:g} - it) >= 5"
+            "hysteresis_c",
+            hysteresis,
+            f"must be <= target_c - 5 ({target - 5:g}): the tank calls for heat below "
+            "target_c - hysteresis_c",
         )
     if legionella is not None and legionella.temp_c >= max_c:
         r.error(
