@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from load_juggler.units import UnitError, current_a, power_w, unit_of, voltage_v
+from load_juggler.units import UnitError, current_a, power_w, temperature_c, unit_of, voltage_v
 
 
 def test_power_units_are_converted_case_insensitively():
@@ -44,3 +44,15 @@ def test_voltage_and_unit_of():
     assert unit_of(None) is None
     with pytest.raises(UnitError):
         voltage_v("230", "A")
+
+
+def test_temperatures_in_celsius_fahrenheit_and_kelvin():
+    assert temperature_c("55", "°C") == 55.0
+    assert temperature_c("55", None) == 55.0  # no unit: Celsius
+    assert temperature_c("131", "°F") == pytest.approx(55.0)
+    assert temperature_c("328.15", "K") == pytest.approx(55.0)
+    assert temperature_c("nan", "°C") is None
+    with pytest.raises(
+        UnitError, match=r"sensor\.tank reports unit 'W', which is not a temperature"
+    ):
+        temperature_c("55", "W", entity_id="sensor.tank")

@@ -111,3 +111,24 @@ def percent(value: Any, unit: str | None, *, entity_id: str = "entity") -> float
     if unit is not None and _key(unit) != "%":
         raise UnitError(entity_id, unit, "a state of charge", "% or no unit")
     return finite_or_none(value)
+
+
+#: Temperature units as HA spells them (and without the degree sign), to degrees Celsius.
+TEMPERATURE_UNITS: tuple[str, ...] = ("°c", "c", "°f", "f", "k")
+
+
+def temperature_c(value: Any, unit: str | None, *, entity_id: str = "entity") -> float | None:
+    """A temperature in degrees Celsius (°C, °F or K; no unit reads as °C); raises UnitError
+    for any other unit."""
+    chosen = unit if unit is not None else "°C"
+    key = _key(chosen)
+    if key not in TEMPERATURE_UNITS:
+        raise UnitError(entity_id, chosen, "a temperature", "°C, °F or K")
+    number = finite_or_none(value)
+    if number is None:
+        return None
+    if key in ("°f", "f"):
+        return (number - 32.0) * 5.0 / 9.0
+    if key == "k":
+        return number - 273.15
+    return number

@@ -18,6 +18,7 @@ from load_juggler.config import (
 )
 from load_juggler.config.kinds.power import parse_power
 from load_juggler.config.kinds.staged import parse_staged
+from load_juggler.config.kinds.water_heater import parse_water_heater
 from load_juggler.engine.control_types import ControlSettings
 from load_juggler.engine.model import LoadKind, Metering, Mode, Strategy
 
@@ -297,6 +298,7 @@ def test_example_apps_yaml_is_valid() -> None:
         "load_juggler.loads.switch": parse_switch,
         "load_juggler.loads.power": parse_power,
         "load_juggler.loads.staged": parse_staged,
+        "load_juggler.loads.water_heater": parse_water_heater,
     }
     kinds: dict[str, list[str]] = {}
     for name, args in apps.items():
@@ -307,10 +309,15 @@ def test_example_apps_yaml_is_valid() -> None:
     assert len(kinds["load_juggler.loads.switch"]) == 1
     assert len(kinds["load_juggler.loads.power"]) == 1
     assert len(kinds["load_juggler.loads.staged"]) == 1
+    assert len(kinds["load_juggler.loads.water_heater"]) == 1
     hub = parse_hub(kinds["load_juggler.hub"][0], apps[kinds["load_juggler.hub"][0]])
     assert hub.site.main_breaker_a == 25.0
     assert hub.site.battery is not None
     assert [c.id for c in hub.circuits] == ["garage"]
-    for name in kinds["load_juggler.loads.ocpp"] + kinds["load_juggler.loads.switch"]:
+    for name in (
+        kinds["load_juggler.loads.ocpp"]
+        + kinds["load_juggler.loads.switch"]
+        + kinds["load_juggler.loads.water_heater"]
+    ):
         assert apps[name]["mode_select"].startswith("input_select.")
         assert apps[name]["hub"] == kinds["load_juggler.hub"][0]

@@ -172,3 +172,17 @@ def test_a_kind_schema_is_the_common_options_with_its_own_defaults_first() -> No
 def test_site_voltage_uses_the_grid_class_ranges(volts: float, ok: bool) -> None:
     # 230 V grids: 180..260; 120 V grids: 90..140; nothing in between.
     assert (site_voltage_problem(volts) is None) is ok
+
+
+def test_the_readme_lists_every_water_heater_option() -> None:
+    from load_juggler.config.kinds.water_heater import TANK_OPTIONS, WATER_HEATER_SCHEMA
+
+    table = readme_table(
+        "### Hot water tank (`module: load_juggler.loads.water_heater`, `class: WaterHeater`)"
+    )
+    assert table == {
+        **expected(SWITCH_OPTIONS),
+        **expected(TANK_OPTIONS),
+        "mode": WATER_HEATER_SCHEMA["mode"].shown_default,
+    }
+    assert table["mode"] == "`continuous`"

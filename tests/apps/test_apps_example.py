@@ -40,13 +40,28 @@ def test_example_house_is_balanced(
     given_that.state_of("input_boolean.diverter_enable").is_set_to("off")
     for line in ("l1", "l2", "l3"):
         given_that.state_of(f"switch.heater_{line}").is_set_to("off")
+    given_that.state_of("switch.hot_water_relay").is_set_to("off")
+    given_that.state_of("sensor.hot_water_power").is_set_to("0", {"unit_of_measurement": "W"})
+    given_that.state_of("sensor.hot_water_temperature").is_set_to(
+        "52", {"unit_of_measurement": "°C"}
+    )
+    given_that.state_of("input_select.hot_water_mode").is_set_to(
+        "Solar Only", {"options": ["Continuous", "Boost", "Solar Only", "Excess", "Off"]}
+    )
 
     apps = yaml.safe_load(EXAMPLE.read_text())
     for name, entry in apps.items():
         cls = getattr(importlib.import_module(entry["module"]), entry["class"])
         ad(cls, name, **entry)
     hub = ad.apps["lj_hub"]
-    assert hub.load_names == ["boiler", "diverter", "evse_left", "evse_right", "heater"]
+    assert hub.load_names == [
+        "boiler",
+        "diverter",
+        "evse_left",
+        "evse_right",
+        "heater",
+        "hot_water",
+    ]
 
     time_travel.fast_forward(5).seconds()
     sent = {c["devid"]: c["custom_profile"] for c in calls(hass_mocks, "ocpp/set_charge_rate")}
@@ -63,6 +78,11 @@ def test_example_house_is_balanced(
     assert published(hass_mocks, "sensor.load_juggler_diverter_state")[0] == "off"
     assert calls(hass_mocks, "input_boolean/turn_on") == []
     assert published(hass_mocks, "sensor.load_juggler_heater_state")[0] == "off"
+    # 52 C at 12:00, above min_c 45, but a legionella run is due (never seen 60 C): the goal
+    # is 60 C, so below 55 C it calls for heat, from green power only (none at noon here).
+    state, attrs = published(hass_mocks, "sensor.load_juggler_hot_water_thermostat")
+    assert state == "waiting_for_green"
+    assert attrs["reason"].startswith("legionella run due: 52.0 C, heating to 60 C")
     time_travel.fast_forward(60).seconds()  # past the members check and every start-up note
     problems = [
         str(c.args[0])

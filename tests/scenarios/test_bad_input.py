@@ -251,7 +251,8 @@ EXAMPLE_ERRORS = [
         "app 'boiler': key 'module' = 'load_juggler.loads.swich' is invalid: no such Load "
         "Juggler module; did you mean 'load_juggler.loads.switch'? modules: load_juggler.hub, "
         "load_juggler.loads.ocpp, load_juggler.loads.switch, load_juggler.loads.sg_ready, "
-        "load_juggler.loads.climate_boost, load_juggler.loads.power, load_juggler.loads.staged",
+        "load_juggler.loads.climate_boost, load_juggler.loads.power, load_juggler.loads.staged, "
+        "load_juggler.loads.water_heater",
         id="misspelled-module",
     ),
     pytest.param(

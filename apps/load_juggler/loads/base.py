@@ -95,7 +95,7 @@ class LoadApp(Hass):
             report_config_problems(self.log, self.problems, "not started", "this app")
             self.publish_state("error", self.problems[0])
             return
-        self._modes = ModeSelect(self, self.settings)
+        self._modes = self.make_mode_select(self.settings)
         self._link = HubLink(self, self.settings.hub, self._now_s())
         self.config_ok = True
         if isinstance(self.device, ChecksEntities):
@@ -115,6 +115,11 @@ class LoadApp(Hass):
     def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, LoadDevice]:
         """Check `args`; the common settings and this kind's device. Raise LoadConfigError."""
         raise NotImplementedError
+
+    def make_mode_select(self, settings: LoadSettings) -> ModeSelect:
+        """The live mode's helper; a kind with modes of its own (a tank's `boost`) returns
+        one that knows them."""
+        return ModeSelect(self, settings)
 
     # -- called by the hub
 

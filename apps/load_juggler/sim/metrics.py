@@ -13,6 +13,17 @@ CYCLE_MS_RESOLUTION = 0.001
 
 
 @dataclass
+class TankMetrics:
+    """What a run says about one tank (see `Metrics.add_tank`)."""
+
+    min_c: float
+    max_c: float
+    solar_wh: float = 0.0
+    grid_wh: float = 0.0
+    deadline_missed: int = 0
+
+
+@dataclass
 class Metrics:
     """Accumulates over the cycles of one run; each cycle's state lasts `step_s`.
 
@@ -34,6 +45,9 @@ class Metrics:
     start_stops: dict[str, int] = field(default_factory=dict)
     cycle_bins: Counter[int] = field(default_factory=Counter)
     cycle_ms_max: float = 0.0
+    #: Per water heater: lowest and highest tank temperature, element energy from green
+    #: power and from the grid, `min_c_by` deadlines missed (`add_tank`).
+    tanks: dict[str, TankMetrics] = field(default_factory=dict)
     _was_on: dict[str, bool] = field(default_factory=dict)
     _over: set[str] = field(default_factory=set)
 
@@ -95,6 +109,26 @@ class Metrics:
     def add_load_energy(self, load_id: str, power_w: float, step_s: float) -> None:
         self.energy_wh[load_id] = self.energy_wh.get(load_id, 0.0) + power_w * step_s / 3600.0
 
+    def add_tank(
+        self,
+        load_id: str,
+        temp_c: float,
+        power_w: float,
+        grid_w: float,
+        step_s: float,
+        missed_deadline: bool,
+    ) -> None:
+        """One step of a tank: its temperature at the step's start, its element's power and
+        the site's net grid power. The element counts as grid as far as the site imports
+        (it is the last load that could be left out), the rest as green (solar, battery)."""
+        tank = self.tanks.setdefault(load_id, TankMetrics(temp_c, temp_c))
+        tank.min_c = min(tank.min_c, temp_c)
+        tank.max_c = max(tank.max_c, temp_c)
+        from_grid_w = min(max(0.0, power_w), max(0.0, grid_w))
+        tank.grid_wh += from_grid_w * step_s / 3600.0
+        tank.solar_wh += (max(0.0, power_w) - from_grid_w) * step_s / 3600.0
+        tank.deadline_missed += 1 if missed_deadline else 0
+
     def add_command(self, load_id: str, on: bool) -> None:
         """Counts off-to-on transitions of what the controller commands."""
         self.start_stops.setdefault(load_id, 0)
@@ -116,6 +150,21 @@ class Metrics:
             "start_stops": dict(self.start_stops),
             "cycle_ms_p50": round(self.cycle_ms_p50(), 4),
             "cycle_ms_max": round(self.cycle_ms_max, 4),
+            **self._tank_metrics(),
+        }
+
+    def _tank_metrics(self) -> dict[str, dict[str, float | int]]:
+        """`min_c`, `max_c`, `solar_wh`, `grid_wh`, `deadline_missed`, each per water
+        heater; absent when the scenario has none (other scenarios' output is unchanged)."""
+        if not self.tanks:
+            return {}
+        tanks = self.tanks.items()
+        return {
+            "min_c": {k: round(t.min_c, 3) for k, t in tanks},
+            "max_c": {k: round(t.max_c, 3) for k, t in tanks},
+            "solar_wh": {k: round(t.solar_wh, 3) for k, t in tanks},
+            "grid_wh": {k: round(t.grid_wh, 3) for k, t in tanks},
+            "deadline_missed": {k: t.deadline_missed for k, t in tanks},
         }
 
 

@@ -17,7 +17,9 @@ Only what the controller can observe is modelled, in the order a real site shows
   `capacity_wh`. It never charges from the grid.
 - grid per phase = house + managed loads - inverter output (import positive);
 - a circuit declared `metered` reports its true per-phase current, like a hub
-  `circuits.<id>.current_sensor`.
+  `circuits.<id>.current_sensor`;
+- a `water_heater` load is a plug whose tank (`sim/tank.py`) warms with its draw; its
+  thermostat picks the load's mode every reading, as the WaterHeater app does.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..engine.site_view import SiteView
 from ..loads.staged_steps import choose_elements
 from .heat_pump_plant import HeatPumpDevice, device_for, reading
 from .scenario import LoadSpec, SiteSpec
+from .tank import SimulatedTank
 
 
 @dataclass
@@ -61,6 +64,7 @@ class SimulatedSite:
     metered_at_s: dict[str, float] = field(default_factory=dict)
     metered_circuits: frozenset[str] = frozenset()
     heat_pumps: dict[str, HeatPumpDevice] = field(default_factory=dict)
+    tanks: dict[str, SimulatedTank] = field(default_factory=dict)
     tree: CircuitTree = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +75,8 @@ class SimulatedSite:
             self.devices.setdefault(load_id, DeviceState())
             if spec.heat_pump is not None:
                 self.heat_pumps.setdefault(load_id, device_for(spec.heat_pump))
+            if spec.tank is not None:
+                self.tanks.setdefault(load_id, SimulatedTank(spec.tank))
         inverter = self.site.site.inverter
         cap_w = inverter.max_w if inverter is not None else None
         self.solar_out_w = self.site.solar_w if cap_w is None else min(self.site.solar_w, cap_w)
@@ -167,6 +173,15 @@ class SimulatedSite:
         delta_pct = flow_w * dt_s / 3600.0 / battery.capacity_wh * 100.0
         self.soc_pct = min(100.0, max(0.0, self.soc_pct + delta_pct))
 
+    def settle_tanks(self, t_s: float, dt_s: float) -> None:
+        """Every tank's water over [t_s, t_s + dt_s) with its element's draw now."""
+        voltage = self.site.site.voltage_v
+        for load_id, tank in self.tanks.items():
+            spec = self.loads[load_id].tank
+            if spec is not None and spec is not tank.source:
+                tank.follow(spec)  # a timeline changed the tank's keys
+            tank.settle(t_s, dt_s, sum(self.draw_a(load_id)) * voltage)
+
     def grid_a(self) -> tuple[float, ...]:
         inverter_a = solar_per_phase(self.solar_out_w, self.battery_w, self.site.site)
         loads_a = self.load_phase_a()
@@ -220,11 +235,13 @@ class SimulatedSite:
                     heat_pump, self.metered_a[load_id], modes[load_id], t_s
                 )
                 continue
+            tank = self.tanks.get(load_id)
             load_readings[load_id] = LoadReading(
                 connected=connected,
                 drawing=drawing,
                 draw_a=self.metered_a[load_id],
-                mode=modes[load_id],  # type: ignore[arg-type]
+                # A tank's thermostat chooses its mode, as the WaterHeater app does.
+                mode=tank.decide(t_s).mode if tank else modes[load_id],  # type: ignore[arg-type]
             )
         nodes = self.node_currents(grid_a) if self.metered_circuits else {}
         return Readings(

@@ -3,8 +3,9 @@
 Top: grid current per phase against the main breaker (and every limited circuit's worst
 phase against its limit), shaded where the grid sensor was stale, the controller measured an
 overload, or the engine failed.
-Middle: each load's commanded current. Bottom: solar production and the engine's surplus, with
-the battery's flow and SoC (second axis) when there is a battery.
+Middle: each load's commanded current. Then solar production and the engine's surplus, with
+the battery's flow and SoC (second axis) when there is a battery. With water heaters, a last
+panel shows each tank's temperature against its `max_c` and `min_c`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,23 @@ def _shade_faults(ax, result: RunResult) -> None:
                 labelled = True
 
 
+def _plot_tanks(ax, t_min: list[float], tanks: dict[str, list[float]], result: RunResult) -> None:
+    """Each water heater's tank temperature, with its `max_c` (safety stop) and `min_c`."""
+    specs = {spec.load.id: spec.tank for spec in result.scenario.loads if spec.tank}
+    for load_id, temps in tanks.items():
+        line = ax.plot(t_min[: len(temps)], temps, label=load_id)
+        tank = specs.get(load_id)
+        if tank is None:
+            continue
+        colour = line[0].get_color()
+        ax.axhline(tank.settings.max_c, color=colour, ls="--", lw=1, label=f"{load_id} max_c")
+        if tank.settings.min_c is not None:
+            ax.axhline(tank.settings.min_c, color=colour, ls=":", lw=1, label=f"{load_id} min_c")
+    ax.set_ylabel("temperature (C)")
+    ax.legend(loc="upper left", fontsize=8, ncol=3)
+    ax.grid(alpha=0.3)
+
+
 def supported_formats() -> set[str]:
     """File extensions the plot can be saved as (png, svg, pdf, ...)."""
     fig = plt.figure()
@@ -58,9 +76,16 @@ def write_plot(result: RunResult, path: str | Path) -> Path:
     scenario = result.scenario
     t_min = [t / 60.0 for t in series.t_s]
     phases = "ABC"[: scenario.site.site.phases]
-    fig, (ax_grid, ax_loads, ax_power) = plt.subplots(
-        3, 1, sharex=True, figsize=(11, 9), gridspec_kw={"height_ratios": [3, 2, 2]}
+    tanks = {k: v for k, v in series.tank_c.items() if v}
+    rows, ratios = (4, [3, 2, 2, 2]) if tanks else (3, [3, 2, 2])
+    fig, axes = plt.subplots(
+        rows,
+        1,
+        sharex=True,
+        figsize=(11, 9 + 2 * (rows - 3)),
+        gridspec_kw={"height_ratios": ratios},
     )
+    ax_grid, ax_loads, ax_power = axes[:3]
     fig.suptitle(f"{scenario.name}: grid, loads and solar", fontsize=13)
 
     for i, phase in enumerate(phases):
@@ -107,7 +132,11 @@ def write_plot(result: RunResult, path: str | Path) -> Path:
         )
     ax_power.axhline(0, color="black", lw=0.6)
     ax_power.set_ylabel("power (kW)")
-    ax_power.set_xlabel("time (min)")
+    if tanks:
+        _plot_tanks(axes[3], t_min, tanks, result)
+        axes[3].set_xlabel("time (min)")
+    else:
+        ax_power.set_xlabel("time (min)")
     ax_power.grid(alpha=0.3)
     handles, labels = ax_power.get_legend_handles_labels()
     if any(soc is not None for soc in series.soc_pct):

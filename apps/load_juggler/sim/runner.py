@@ -46,6 +46,8 @@ class Series:
     status: list[SiteStatus] = field(default_factory=list)
     breaker_a: list[float] = field(default_factory=list)
     circuits_a: dict[str, list[tuple[float, ...]]] = field(default_factory=dict)
+    #: Per water heater, its tank temperature (a bucket keeps the last).
+    tank_c: dict[str, list[float]] = field(default_factory=dict)
     stride: int = 1
     _in_bucket: int = 0
 
@@ -89,6 +91,15 @@ class Series:
             self.battery_w[-1] = battery_w
             self.breaker_a[-1] = min(self.breaker_a[-1], breaker_a)
         self._in_bucket = (self._in_bucket + 1) % self.stride
+
+    def add_tank_c(self, temps_c: dict[str, float]) -> None:
+        """The tanks' temperatures of the cycle `add` just took (after it, same bucket)."""
+        for load_id, temp_c in temps_c.items():
+            values = self.tank_c.setdefault(load_id, [])
+            if len(values) < len(self.t_s):
+                values.append(temp_c)
+            else:
+                values[-1] = temp_c
 
 
 def _peak(kept: tuple[float, ...], new: tuple[float, ...]) -> tuple[float, ...]:
@@ -220,6 +231,8 @@ def run(
             t_s, grid_a, commands, circuit_nodes, result.status,
             lambda result=result: _plot_values(plant, result),
         )  # fmt: skip
+        if keep_series and plant.tanks:
+            series.add_tank_c({load_id: tank.temp_c for load_id, tank in plant.tanks.items()})
 
     return RunResult(
         scenario=scenario,
@@ -267,6 +280,12 @@ def _measure(
     for load_id in modes:
         power_w = sum(plant.draw_a(load_id)) * voltage
         metrics.add_load_energy(load_id, power_w, step_s)
+    for load_id, tank in plant.tanks.items():
+        min_c = tank.spec.settings.min_c
+        missed = min_c is not None and tank.deadlines_in(t_s, step_s) > 0 and tank.temp_c < min_c
+        power_w = sum(plant.draw_a(load_id)) * voltage
+        metrics.add_tank(load_id, tank.temp_c, power_w, sum(grid_a) * voltage, step_s, missed)
+    plant.settle_tanks(t_s, step_s)
     return grid_a, nodes
 
 

@@ -31,7 +31,9 @@ from .heat_pumps import (
     heat_pump_as_dict,
     parse_heat_pump,
 )
+from .scenario_tank import TANK_KEYS, WATER_HEATER, parse_tank, tank_as_dict
 from .scenario_values import choice, known_keys, non_negative, text
+from .tank import TankSpec
 
 _B = OptionType.BOOLEAN
 
@@ -102,6 +104,8 @@ class LoadSpec:
     stuck_a: tuple[float, ...] | None = None
     manual_on: bool = False
     draw_limit_a: float | None = None
+    #: A `type: water_heater` load's tank (`sim/tank.py`); None for every other load.
+    tank: TankSpec | None = None
     #: `type: sg_ready` / `climate`: the simulated heat pump (`sim/heat_pumps.py`).
     heat_pump: HeatPumpSpec | None = None
     #: `type: power`: how its command becomes watts (rounded down to its steps).
@@ -112,6 +116,8 @@ class LoadSpec:
     @property
     def type(self) -> str:
         """The scenario's `type` of this load."""
+        if self.tank is not None:
+            return WATER_HEATER
         if self.heat_pump is not None:
             return SG_READY_TYPE if isinstance(self.heat_pump, SgReadySpec) else CLIMATE_TYPE
         if self.power is not None:
@@ -163,13 +169,18 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     if data.get("type") in HEAT_PUMP_TYPES:
         load, heat_pump = parse_heat_pump(item, data, site)
         return LoadSpec(load=load, heat_pump=heat_pump)
-    known_keys(item, data, LOAD_KEYS)
+    tank_keys = TANK_KEYS if data.get("type") == WATER_HEATER else ()
+    known_keys(item, data, LOAD_KEYS + tank_keys)
     load_id = text(item, "id", load_id)
-    kind = choice(item, "type", data.get("type", "evse"), (*LOAD_TYPES, *HEAT_PUMP_TYPES))
+    kinds = (*LOAD_TYPES, *HEAT_PUMP_TYPES, WATER_HEATER)
+    kind = choice(item, "type", data.get("type", "evse"), kinds)
+    tank = parse_tank(item, data) if kind == WATER_HEATER else None
+    if tank is not None:
+        kind = LoadKind.PLUG.value  # to the engine a tank's heater is a switched load
     plug = kind == LoadKind.PLUG.value
     watts_kind = kind in (POWER_TYPE, STAGED_TYPE)
     common, evse, plant = COMMON_OPTIONS, EVSE_OPTIONS, PLANT_LOAD_OPTIONS
-    mode = _mode(item, data.get("mode", Mode.CONTINUOUS.value))
+    mode = tank.engine_mode if tank else _mode(item, data.get("mode", Mode.CONTINUOUS.value))
     priority = common["priority"].check(item, data.get("priority", common.default("priority")))
     one_phase = plug or watts_kind  # as in apps.yaml: a switch's default
     phases = common["phases"].check(item, data.get("phases", 1 if one_phase else site.phases))
@@ -237,7 +248,13 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         draw_limit_a=draw_limit,
         power=power,
         staged=staged,
+        tank=_rated(tank.spec, power_w) if tank else None,
     )
+
+
+def _rated(tank: TankSpec, power_w: float | None) -> TankSpec:
+    """The thermostat plans with the heater's rated power."""
+    return replace(tank, settings=replace(tank.settings, rated_w=float(power_w or 0.0)))
 
 
 def _stuck(item: str, value: Any, phases: int) -> tuple[float, ...] | None:
@@ -271,7 +288,9 @@ def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
         "manual_on": spec.manual_on,
         "draw_limit_a": spec.draw_limit_a,
     }
-    if spec.power is not None:
+    if spec.tank is not None:
+        data.update(tank_as_dict(spec.tank), power_w=load.power_w)
+    elif spec.power is not None:
         p = spec.power
         data.update(min_power_w=p.min_power_w, max_power_w=p.max_power_w, step_w=p.step_w)
     elif spec.staged is not None:
