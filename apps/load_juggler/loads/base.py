@@ -172,6 +172,11 @@ class LoadApp(Hass):
         """The mode in force now and why (`mode_choice_at`)."""
         return self.mode_choice_at(utc_now(self))
 
+    def reading_mode(self, now: datetime) -> Mode:
+        """The mode the engine gets with this cycle's reading: the mode in force; a kind whose
+        own logic picks the engine's mode every cycle (a tank's thermostat) says so here."""
+        return self.mode_choice_at(now).mode
+
     def mode_choice_at(self, now: datetime) -> ModeChoice:
         """The mode in force at `now` and why: pause, boost, a set_mode command, the schedule,
         the select, the configured mode (`effective_mode`)."""
@@ -219,7 +224,7 @@ class LoadApp(Hass):
         except Exception as err:
             self.log(f"could not read the device: {type(err).__name__}: {err}", level="WARNING")
             reading = LoadReading(connected=False, drawing=False, draw_a=None, available=False)
-        return dataclasses.replace(reading, mode=self.mode_choice_at(ctx.now_utc).mode)
+        return dataclasses.replace(reading, mode=self.reading_mode(ctx.now_utc))
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
         """Apply the hub's command and publish this load's entities."""

@@ -407,6 +407,10 @@ class WaterHeater(LoadApp):
             return decision.mode
         return self._modes.mode
 
+    def reading_mode(self, now: datetime) -> Mode:
+        """The thermostat's choice (`mode`), not the select's heater mode it starts from."""
+        return self.mode
+
     def apply(self, command: Command, ctx: CycleContext) -> None:
         super().apply(command, ctx)
         device = self.device

@@ -41,11 +41,20 @@ class HeaterModeSelect:
         self._lock = threading.Lock()
         self._select_mode: HeaterMode | None = None
         self._before_boost: HeaterMode | None = None
+        self._changed_s: float | None = None
 
     @property
     def heater_mode(self) -> HeaterMode:
         with self._lock:
             return self._select_mode or self._configured
+
+    @property
+    def live(self) -> tuple[Mode | None, float | None]:
+        """As `ModeSelect.live`: the select's engine mode (None without a valid option) and
+        when it was last changed by hand (None: not since the app started)."""
+        with self._lock:
+            mode = self._select_mode
+            return (ENGINE_MODE[mode] if mode is not None else None), self._changed_s
 
     @property
     def mode(self) -> Mode:
@@ -81,7 +90,7 @@ class HeaterModeSelect:
         self.take(select, full.get("state"), initial=True)
         return select
 
-    def take(self, select: str, option: Any, *, initial: bool) -> None:
+    def take(self, select: str, option: Any, *, initial: bool, now_s: float | None = None) -> None:
         if option is None or str(option).strip().lower() in UNAVAILABLE_STATES:
             return
         mode = parse_heater_mode(option)
@@ -98,6 +107,8 @@ class HeaterModeSelect:
             if mode is HeaterMode.BOOST and before is not HeaterMode.BOOST:
                 self._before_boost = before
             self._select_mode = mode
+            if changed and not initial and now_s is not None:
+                self._changed_s = now_s
         if changed and not initial:
             self._app.log(
                 f"mode -> {HEATER_MODE_WORDS[mode]} (from {select}); takes effect next cycle"
