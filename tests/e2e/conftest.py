@@ -79,8 +79,10 @@ def ha(
     ran_on = _checked_install()
     request.config.stash[RAN_ON] = ran_on
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\ne2e: starting {ran_on}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # else fd capture swallows the line
+            reporter.write_line(f"e2e: starting {ran_on}")
     instance = HomeAssistant(tmp_path_factory.mktemp("e2e"))
     try:
         instance.start()
