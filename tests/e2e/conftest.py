@@ -15,24 +15,74 @@ from typing import Any
 import pytest
 
 from .ha_client import HAClient
+from .ha_target import TargetError
 from .lj_apps import apps_config
-from .processes import INSTALL_COMMAND, REPO, AppDaemon, HomeAssistant, ha_venv
+from .processes import (
+    INSTALL_COMMAND,
+    REPO,
+    AppDaemon,
+    HomeAssistant,
+    ha_target,
+    installed_ha,
+)
 
 E2E_DIR = Path(__file__).resolve().parent
 
 
+RAN_ON = pytest.StashKey[str]()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The Home Assistant the e2e tests will use (shown when pytest starts in tests/e2e)."""
+    if os.environ.get("LJ_SKIP_E2E") == "1":
+        return ["e2e: skipped (LJ_SKIP_E2E=1)"]
+    try:
+        return [f"e2e: {ha_target().describe()}"]
+    except TargetError as err:
+        return [f"e2e: {err}"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The Home Assistant the e2e tests ran on, in the report whatever directory pytest began in."""
+    ran_on = config.stash.get(RAN_ON, None)
+    if ran_on:
+        terminalreporter.write_line(f"e2e ran on {ran_on}")
+
+
+def _checked_install() -> str:
+    """The chosen target, checked against what its venv holds; fails the session, naming the
+    install command, when Home Assistant is missing or another release or Python is there."""
+    try:
+        target = ha_target()
+    except TargetError as err:
+        pytest.fail(f"{err} (or set LJ_SKIP_E2E=1 to skip the e2e tests)", pytrace=False)
+    found = installed_ha(target.venv) if (target.venv / "bin" / "hass").exists() else None
+    want_python = ".".join(map(str, target.python_version[:2]))
+    if found is None or found[0] != target.release.version or not found[1].startswith(want_python):
+        have = f"it holds {found[0]} on Python {found[1]}" if found else "it holds none"
+        pytest.fail(
+            f"Home Assistant {target.release.version} on Python {want_python} is not installed "
+            f"in {target.venv} ({have}). Install it with `{INSTALL_COMMAND}` (./run.sh test "
+            "does), or set LJ_SKIP_E2E=1 to skip the e2e tests.",
+            pytrace=False,
+        )
+    return f"Home Assistant {found[0]} on Python {found[1]} ({target.venv}; {target.reason})"
+
+
 @pytest.fixture(scope="session")
-def ha(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeAssistant]:
+def ha(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HomeAssistant]:
     """A running Home Assistant with the fake OCPP plant, stopped at the end of the session."""
     if os.environ.get("LJ_SKIP_E2E") == "1":
         pytest.skip("LJ_SKIP_E2E=1: end-to-end tests skipped")
-    if not (ha_venv() / "bin" / "hass").exists():
-        pytest.fail(
-            f"Home Assistant for the e2e tests is not installed in {ha_venv()}. "
-            f"Install it with `{INSTALL_COMMAND}` (./run.sh test does), "
-            "or set LJ_SKIP_E2E=1 to skip the e2e tests.",
-            pytrace=False,
-        )
+    ran_on = _checked_install()
+    request.config.stash[RAN_ON] = ran_on
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # else fd capture swallows the line
+            reporter.write_line(f"e2e: starting {ran_on}")
     instance = HomeAssistant(tmp_path_factory.mktemp("e2e"))
     try:
         instance.start()

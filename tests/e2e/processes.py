@@ -9,6 +9,8 @@ the whole group after a deadline.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import shutil
 import signal
@@ -22,6 +24,7 @@ from typing import Any
 import yaml
 
 from .ha_client import HAClient, http_is_up, long_lived_token, wait_for
+from .ha_target import HATarget, choose_here
 
 REPO = Path(__file__).resolve().parents[2]
 HA_CONFIG_TEMPLATE = Path(__file__).resolve().parent / "ha_config"
@@ -32,11 +35,32 @@ HA_PASSWORD = "e2e-only-password"  # a throw-away instance on loopback, deleted 
 LOCATION = {"latitude": 46.05, "longitude": 14.5, "elevation": 300, "time_zone": "Europe/Ljubljana"}
 
 
+@functools.cache
+def ha_target() -> HATarget:
+    """The Home Assistant release, Python and venv of this run, chosen as setup_ha.sh chooses
+    them (tests/e2e/ha_target.py); TargetError when the machine has no Python for any."""
+    return choose_here()
+
+
 def ha_venv() -> Path:
-    """Where setup_ha.sh puts Home Assistant (LJ_E2E_HA_VENV overrides, as in the script)."""
-    configured = os.environ.get("LJ_E2E_HA_VENV", ".venv-ha")
-    path = Path(configured)
-    return path if path.is_absolute() else REPO / path
+    """Where setup_ha.sh puts the chosen Home Assistant (LJ_E2E_HA_VENV overrides)."""
+    return ha_target().venv
+
+
+def installed_ha(venv: Path) -> tuple[str, str] | None:
+    """(Home Assistant version, Python version) installed in `venv`, read from its files, or
+    None when it holds no Home Assistant."""
+    dists = sorted(venv.glob("lib/python*/site-packages/homeassistant-*.dist-info"))
+    config = venv / "pyvenv.cfg"
+    if not dists or not config.exists():
+        return None
+    ha_version = dists[-1].name.removeprefix("homeassistant-").removesuffix(".dist-info")
+    python = ""
+    for line in config.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info"):
+            python = value.strip()
+    return ha_version, python
 
 
 def free_port() -> int:
@@ -116,6 +140,7 @@ class HomeAssistant:
             self.config_dir,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
         )
+        self._mark_onboarded()
         env = {**os.environ, "LJ_E2E_HA_PORT": str(self.port)}
         created = subprocess.run(
             [*self.auth_script, "add", HA_USER, HA_PASSWORD],
@@ -171,7 +196,7 @@ class HomeAssistant:
             raise AssertionError(
                 "Home Assistant started without some of its integrations (recovery mode: "
                 f"{config.get('recovery_mode')}, missing: {missing}); a requirement missing "
-                f"from requirements-e2e.txt?\n{self.logs()}"
+                f"from {ha_target().release.requirements}?\n{self.logs()}"
             )
         wait_for(
             lambda: client.state("sensor.charger_current_import") is not None,
@@ -182,6 +207,21 @@ class HomeAssistant:
         self.start_s = time.monotonic() - began
         self.client = client
         return client
+
+    def _mark_onboarded(self) -> None:
+        """Store onboarding as done, as after a user's first visit. While it is not, Home
+        Assistant 2025.4 sets up the onboarding views, which import the cloud integration, and
+        with it the camera's TurboJPEG loader, whose missing system library is an ERROR in the
+        log. Nobody onboards a throw-away instance; its user comes from `hass --script auth`."""
+        storage = self.config_dir / ".storage"
+        storage.mkdir(exist_ok=True)
+        onboarding = {
+            "version": 4,
+            "minor_version": 1,
+            "key": "onboarding",
+            "data": {"done": ["user", "core_config", "analytics", "integration"]},
+        }
+        (storage / "onboarding").write_text(json.dumps(onboarding))
 
     def error_lines(self) -> list[str]:
         """ERROR and CRITICAL lines of HA's log: the test setup itself must cause none."""

@@ -24,10 +24,16 @@ class Smoke(Hass):
         """One cycle: read, write the charger, publish.
 
         AppDaemon 4.5.13 may start apps before it has fetched HA's service list, so a call can
-        raise DomainException for the first second or so; like any cycle it just tries again.
+        raise DomainException for the first second or so, and even before its HASS plugin has
+        fetched HA's states (seen on a loaded machine: `All plugins ready` logged before the
+        plugin's `Completed initialization`), so the input reads None; like any cycle it just
+        tries again.
         """
         self.ticks += 1
-        wanted = float(self.get_state("input_number.house_l1_a"))
+        house_a = self.get_state("input_number.house_l1_a")
+        if house_a is None:
+            return
+        wanted = float(house_a)
         try:
             if not self.checked_schema:
                 refused = self.call_service(
