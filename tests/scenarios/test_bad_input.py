@@ -71,7 +71,8 @@ TIMELINE_ERRORS = [
         [{"t": 10, "loads": {"evse1": {"colour": "red"}}}],
         "timeline[0].loads.evse1: key 'colour' = 'red' is invalid: unknown key; allowed: id, "
         "type, mode, priority, min_a, max_a, phases, phase_map, draws, circuit, power_w, "
-        "connected, meter_interval_s, obeys, stuck_a, manual_on, draw_limit_a",
+        "connected, meter_interval_s, obeys, stuck_a, manual_on, draw_limit_a, auto_remap, "
+        "wired_phase_map, car_phases, car_lines",
         id="unknown-load-key",
     ),
     pytest.param(

@@ -74,6 +74,7 @@ class LoadSettings:
     min_a: float
     max_a: float
     power_w: float | None = None
+    auto_remap: bool = False
 
     def engine_load(self, voltage_v: float, circuit: str | None, mode: Mode | None = None) -> Load:
         """The static engine view of this load; a plug's current is rated power / (V x phases).
@@ -97,4 +98,5 @@ class LoadSettings:
             max_a=max_a,
             power_w=self.power_w,
             circuit=circuit,
+            auto_remap=self.auto_remap,
         )

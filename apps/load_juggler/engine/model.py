@@ -146,6 +146,9 @@ class Load:
     #: Held at its min by a time rule (stop delay, min on time, pause budget): it keeps its
     #: place in the ranking and its min may come from any source, but it gets nothing more.
     held: bool = False
+    #: `phase_map: auto` / `auto_remap: true`: the controller may move this one-line load to
+    #: the site phase its draw shows on (`engine.phase_watch`); otherwise it only tells.
+    auto_remap: bool = False
 
     @property
     def site_phases(self) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from .scenario_site import SiteSpec, apply_site
 from .scenario_values import choice, known_keys, mapping, non_negative, plain
 
 FAULT_SENSORS = ("grid", "solar", "battery")
-FAULT_STATES = ("unavailable", "ok")
+FAULT_STATES = ("unavailable", "ok", "inverted")
 EVENT_KEYS = ("t", "site", "loads", "faults")
 
 
@@ -117,6 +117,10 @@ def _event(
     for sensor, state in mapping(item, "faults", raw.get("faults", {})).items():
         choice(f"{item}.faults", "sensor", sensor, FAULT_SENSORS)
         faults[str(sensor)] = choice(f"{item}.faults", str(sensor), state, FAULT_STATES)
+        if state == "inverted" and sensor != "grid":
+            raise ConfigError(
+                f"{item}.faults", str(sensor), state, "only the grid meter can read inverted"
+            )
     event = Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults)
     return event, site
 
