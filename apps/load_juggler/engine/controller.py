@@ -75,6 +75,7 @@ class Controller:
         self._phases = PhaseWatch(plant)
         plant = self._phases.effective(plant)
         self._plant = plant
+        self._view_version = self._phases.version
         self._memory: dict[str, LoadMemory] = {
             ld.id: LoadMemory(mode=ld.mode) for ld in plant.loads
         }
@@ -103,6 +104,9 @@ class Controller:
 
     def _adopt_view(self) -> None:
         """The engine's view of the loads follows what `phase_watch` learned."""
+        if self._phases.version == self._view_version:
+            return
+        self._view_version = self._phases.version
         effective = self._phases.effective(self._configured)
         if effective == self._plant:
             return
@@ -120,6 +124,7 @@ class Controller:
         self._configured = plant
         self._phases.adopt(plant)
         plant = self._phases.effective(plant)
+        self._view_version = self._phases.version
         self._memory = carried_memory(self._memory, self._plant.loads, plant.loads)
         self._plant = plant
         self._inputs.adopt(plant, self._memory)

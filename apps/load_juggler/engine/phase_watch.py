@@ -86,6 +86,12 @@ class PhaseWatch:
         self._told: dict[str, str] = {}
         self._ct = CtInversion()
         self._ct_told = False
+        #: Counts every change that may change the engine's view (`effective`), so the
+        #: controller rebuilds its view only then.
+        self.version = 0
+        #: Per load whose view reorders its lines, the reading line of each view line (set by
+        #: `effective`, used by `view_readings`).
+        self._reading_lines: dict[str, tuple[int, ...]] = {}
         self.adopt(plant)
 
     # ---------------------------------------------------------------------------- configuration
@@ -93,6 +99,7 @@ class PhaseWatch:
     def adopt(self, plant: SiteConfig) -> None:
         """Track the loads of a new configuration; what a kept load learned stays."""
         self._plant = plant
+        self.version += 1
         phases = SITE_PHASES[: plant.site.phases]
         scores, lines = {}, {}
         for load in plant.loads:
@@ -147,7 +154,9 @@ class PhaseWatch:
 
     def effective(self, plant: SiteConfig) -> SiteConfig:
         """The configuration the engine allocates with: remapped, narrowed or doubled loads."""
-        loads = tuple(self._view(load)[0] for load in plant.loads)
+        views = {load.id: self._view(load) for load in plant.loads}
+        self._reading_lines = {k: lines for k, (_, lines) in views.items() if lines is not None}
+        loads = tuple(views[load.id][0] for load in plant.loads)
         return plant if loads == plant.loads else replace(plant, loads=loads)
 
     def _view(self, load: Load) -> tuple[Load, tuple[int, ...] | None]:
@@ -168,19 +177,19 @@ class PhaseWatch:
         return load, None
 
     def view_readings(self, readings: Readings) -> Readings:
-        """Each load's per-line draw in the line order of its engine view."""
-        if not isinstance(readings.loads, dict):
+        """Each load's per-line draw in the line order of its engine view (the view `effective`
+        made last)."""
+        if not isinstance(readings.loads, dict) or not self._reading_lines:
             return readings
         changed: dict[str, LoadReading] = {}
-        for load in self._plant.loads:
-            reading = readings.loads.get(load.id)
-            _, lines = self._view(load)
-            if lines is None or reading is None or not isinstance(reading.draw_a, list | tuple):
+        for load_id, lines in self._reading_lines.items():
+            reading = readings.loads.get(load_id)
+            if reading is None or not isinstance(reading.draw_a, list | tuple):
                 continue
             draw = tuple(reading.draw_a)
             if len(draw) <= max(lines):
                 continue
-            changed[load.id] = replace(reading, draw_a=tuple(draw[i] for i in lines))
+            changed[load_id] = replace(reading, draw_a=tuple(draw[i] for i in lines))
         if not changed:
             return readings
         return replace(readings, loads={**readings.loads, **changed})
@@ -202,6 +211,7 @@ class PhaseWatch:
                 assert reading is not None
                 changed = tracker.observe(reading.draw_a)
             if changed:
+                self.version += 1
                 events.append(
                     PhaseEvent(
                         PhaseEventKind.LINES_IN_USE,
@@ -230,7 +240,10 @@ class PhaseWatch:
             tracker = self._scores.get(load.id)
             if tracker is None:
                 continue
+            before = tracker.total
             tracker.observe(draw, grid_a)  # type: ignore[arg-type]
+            if tracker.total != before:
+                self.version += 1
             event = self._judge(load, tracker)
             if event is not None:
                 events.append(event)
@@ -258,6 +271,7 @@ class PhaseWatch:
         shown = f"{verdict.score_a:.1f} of {verdict.total:.1f}"
         if load.auto_remap and verdict.score_a >= REMAP_SCORE:
             self.remapped[load.id] = phase
+            self.version += 1
             self._told[load.id] = phase
             return PhaseEvent(
                 PhaseEventKind.REMAPPED,
