@@ -40,6 +40,7 @@ from .engine.model import Load, Strategy
 from .engine.site_view import site_view
 from .engine.validate import validate
 from .hub_commands import HubCommands
+from .hub_phases import PhaseNews, restore, status_attributes
 from .hub_publish import HubEntities
 from .load_checks import facts_of, placement_refusal, rating_warnings, refusal
 from .load_registry import LoadRegistry
@@ -107,6 +108,8 @@ class Hub(Hass):
                 site=config.site, circuits=config.circuits, loads=(), settings=config.control
             )
         )
+        restore(self._controller, self.state, self._log_line)
+        self._phase_news = PhaseNews(self.name, self._log_line, self.call_service)
         self._reader = SiteReader(config, self._full_state, self._episodes)
         self._members = MemberCheck(config.members, self.name, started_s, self._episodes)
         self._phantom = PhantomExport(
@@ -250,7 +253,12 @@ class Hub(Hass):
         for line, level in self._cycle_log.lines(result, readings):
             self.log(line, level=level)
         self._report_overloads(result, now_s)
-        self._entities.cycle(config, result, self._registry.specs_copy(), now_s)
+        specs = self._registry.specs_copy()
+        self._phase_news.cycle(
+            result, controller, self.state, self._entities.publisher, specs.values(), now_s
+        )
+        self._entities.phase_attrs = status_attributes(controller, specs.values())
+        self._entities.cycle(config, result, specs, now_s)
 
     def _loads_for_cycle(
         self, now_s: float, config: HubConfig, controller: Controller

@@ -38,6 +38,8 @@ class HubEntities:
         self.problems: list[str] = []
         #: The hub's `dry_run`: the status entity says it, so nobody forgets it is on.
         self.dry_run = False
+        #: What was learned of the wiring (`hub_phases.status_attributes`), on the status entity.
+        self.phase_attrs: dict[str, Any] = {}
 
     def entity_id(self, suffix: str) -> str:
         return f"sensor.{self.prefix}_{suffix}"
@@ -50,6 +52,7 @@ class HubEntities:
             icon="mdi:scale-balance",
             hub=self.hub,
             dry_run=self.dry_run,
+            **self.phase_attrs,
             **extra,
         )
         if self.problems:

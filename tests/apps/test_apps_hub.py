@@ -224,8 +224,8 @@ def test_bad_load_app_fails_alone(
         "solar_priority, solar_only, excess, off",
         "app 'evse_bad': key 'min_a' = 0 is invalid: must be a number > 0 and <= 80",
         "app 'evse_bad': key 'max_amps' = 16 is invalid: unknown key; did you mean 'max_a'? "
-        "allowed: charger, circuit, conn_id, connectors, device, devid, entities, failsafe_a, "
-        "failsafe_profile_id, fix_mode_options, hub, "
+        "allowed: auto_remap, charger, circuit, conn_id, connectors, device, devid, entities, "
+        "failsafe_a, failsafe_profile_id, fix_mode_options, hub, "
         "idle_power_w, idle_timeout_s, max_a, min_a, mode, mode_select, phase_map, phases, "
         "priority, profile_id, profile_validity, rate_unit, refresh_s, schedule, stack_level, "
         "validity_s, verify_s",

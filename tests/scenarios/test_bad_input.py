@@ -72,7 +72,8 @@ TIMELINE_ERRORS = [
         "timeline[0].loads.evse1: key 'colour' = 'red' is invalid: unknown key; allowed: id, "
         "type, mode, priority, min_a, max_a, phases, phase_map, draws, circuit, power_w, "
         "connected, meter_interval_s, obeys, stuck_a, manual_on, draw_limit_a, min_power_w, "
-        "max_power_w, step_w, stages, steps, min_on_s, min_off_s",
+        "max_power_w, step_w, stages, steps, min_on_s, min_off_s, auto_remap, wired_phase_map, "
+        "car_phases, car_lines",
         id="unknown-load-key",
     ),
     pytest.param(

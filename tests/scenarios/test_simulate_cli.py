@@ -118,8 +118,10 @@ def test_json_output_follows_the_contract() -> None:
     assert set(out) == {"final", "metrics", "steps"}
     assert set(out["metrics"]) == {
         "overload_s", "overload_episodes", "peak_a", "import_wh", "export_wh", "energy_wh",
-        "start_stops", "cycle_ms_p50", "cycle_ms_max",
+        "start_stops", "cycle_ms_p50", "cycle_ms_max", "phase_remaps", "notifications",
     }  # fmt: skip
+    assert out["metrics"]["phase_remaps"] == {"evse1": [], "evse2": []}
+    assert out["metrics"]["notifications"] == []
     assert out["metrics"]["overload_episodes"] == {
         f"{node}.{phase}": [] for node in ("site", "garage") for phase in "ABC"
     }

@@ -108,6 +108,7 @@ class LoadSettings:
     #: A staged load: the power (W) on its busiest line at each step it allows, ascending;
     #: the engine offers only these currents (`Load.steps_a`).
     step_line_w: tuple[float, ...] = ()
+    auto_remap: bool = False
 
     def engine_load(self, voltage_v: float, circuit: str | None, mode: Mode | None = None) -> Load:
         """The static engine view of this load; a plug's current is rated power / (V x phases),
@@ -138,4 +139,5 @@ class LoadSettings:
             power_w=self.power_w,
             circuit=circuit,
             steps_a=steps_a,
+            auto_remap=self.auto_remap,
         )

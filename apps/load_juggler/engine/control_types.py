@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .model import BatteryConfig, Circuit, Decision, InverterLimits, Load, Mode, Site, Snapshot
+
+if TYPE_CHECKING:
+    from .phase_watch import PhaseEvent
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,9 @@ class CycleResult:
     snapshot: Snapshot | None = None
     overloads: tuple[Overload, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: What was learned of the wiring this cycle (`engine.phase_watch`): a load's real phase,
+    #: a remap, a backwards grid meter, the lines a car uses.
+    phase_events: tuple[PhaseEvent, ...] = ()
 
 
 __all__ = [

@@ -38,6 +38,7 @@ from .control_types import (
 from .guard import OverloadWatch, guard_targets, node_limits_a, overload_line
 from .input_filter import CycleInputs, InputFilter
 from .model import BatteryLevels, Decision, Load, LoadKind, Mode, Snapshot
+from .phase_watch import PhaseEvent, PhaseWatch
 from .smoothing import finite_or_none
 from .stale_fallback import REASON_STALE, charging_loads, stale_targets
 from .targets import Action, Plan, Target
@@ -71,7 +72,12 @@ class Controller:
     def __init__(self, plant: SiteConfig, allocate_fn: AllocateFn | None = None) -> None:
         validate_plant(plant)
         self._allocate: AllocateFn = allocate_fn or allocate
+        # What apps.yaml says; `_plant` is what the engine allocates with (`phase_watch`).
+        self._configured = plant
+        self._phases = PhaseWatch(plant)
+        plant = self._phases.effective(plant)
         self._plant = plant
+        self._view_version = self._phases.version
         self._memory: dict[str, LoadMemory] = {
             ld.id: LoadMemory(mode=ld.mode) for ld in plant.loads
         }
@@ -85,7 +91,31 @@ class Controller:
 
     @property
     def plant(self) -> SiteConfig:
-        return self._plant
+        """The configuration as given (without what `phase_watch` learned)."""
+        return self._configured
+
+    @property
+    def phase_watch(self) -> PhaseWatch:
+        """What was learned of the wiring: read it, and `restore_phases` to restore it."""
+        return self._phases
+
+    def restore_phases(self, sections: dict[str, object]) -> list[str]:
+        """Take the wiring learned before a restart (`PhaseWatch.restore`); its problems."""
+        problems = self._phases.restore(sections)
+        self._adopt_view()
+        return problems
+
+    def _adopt_view(self) -> None:
+        """The engine's view of the loads follows what `phase_watch` learned."""
+        if self._phases.version == self._view_version:
+            return
+        self._view_version = self._phases.version
+        effective = self._phases.effective(self._configured)
+        if effective == self._plant:
+            return
+        self._memory = carried_memory(self._memory, self._plant.loads, effective.loads)
+        self._plant = effective
+        self._inputs.adopt(effective, self._memory)
 
     def replace_plant(self, plant: SiteConfig) -> None:
         """Adopt a new configuration; loads that keep their id keep their timers and mode.
@@ -94,6 +124,10 @@ class Controller:
         mode (from readings) survives the reload.
         """
         validate_plant(plant)
+        self._configured = plant
+        self._phases.adopt(plant)
+        plant = self._phases.effective(plant)
+        self._view_version = self._phases.version
         self._memory = carried_memory(self._memory, self._plant.loads, plant.loads)
         self._plant = plant
         self._inputs.adopt(plant, self._memory)
@@ -118,7 +152,12 @@ class Controller:
             messages.append("engine recovered: normal control resumed")
         dt_s = 0.0 if self._last_now_s is None else max(0.0, now_s - self._last_now_s)
         self._last_now_s = now_s
+        phase_events: list[PhaseEvent] = self._phases.observe_lines(readings)
+        self._adopt_view()
+        raw = readings
+        readings = self._phases.view_readings(readings)
         inputs = self._inputs.read(now_s, readings, self._levels, warnings)
+        phase_events.extend(self._phases.observe(raw, inputs.frame.measured_a))
         stale = self._grid_stale(now_s, messages)
         overloads, began = self._watch.observe(
             now_s,
@@ -145,6 +184,7 @@ class Controller:
             status = SiteStatus.GRID_STALE
         self._stale = stale
         self._status = status
+        self._adopt_view()  # a remap or a doubt applies from the next cycle on
         return CycleResult(
             now_s=now_s,
             status=status,
@@ -154,6 +194,7 @@ class Controller:
             snapshot=snapshot,
             overloads=tuple(overloads),
             warnings=tuple(warnings),
+            phase_events=tuple(phase_events),
         )
 
     def _grid_stale(self, now_s: float, messages: list[str]) -> bool:

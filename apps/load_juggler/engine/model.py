@@ -166,6 +166,9 @@ class Load:
     #: A staged load: the only per-phase currents (ascending, the first `min_a`, the last
     #: `max_a`) it may be given besides 0 (`steps.floor_to_step`); empty: any in [min, max].
     steps_a: tuple[float, ...] = ()
+    #: `phase_map: auto` / `auto_remap: true`: the controller may move this one-line load to
+    #: the site phase its draw shows on (`engine.phase_watch`); otherwise it only tells.
+    auto_remap: bool = False
 
     @property
     def site_phases(self) -> tuple[str, ...]:

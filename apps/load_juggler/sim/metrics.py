@@ -31,7 +31,8 @@ class Metrics:
     devices applied the previous cycle's commands: the state the breakers actually see.
     `overload_episodes` splits `overload_s` into contiguous runs `[start_t, seconds]`.
     Nothing here grows with the run's length (cycle times are binned at 1 us), so a week at
-    `step_s: 1` costs no more memory than an hour.
+    `step_s: 1` costs no more memory than an hour (what was learned of the wiring is told
+    once per finding: `phase_remaps` per load `[t, from, to]`, `notifications` `[t, text]`).
     """
 
     limits_a: dict[str, float | None]
@@ -48,6 +49,8 @@ class Metrics:
     #: Per water heater: lowest and highest tank temperature, element energy from green
     #: power and from the grid, `min_c_by` deadlines missed (`add_tank`).
     tanks: dict[str, TankMetrics] = field(default_factory=dict)
+    phase_remaps: dict[str, list[list[object]]] = field(default_factory=dict)
+    notifications: list[list[object]] = field(default_factory=list)
     _was_on: dict[str, bool] = field(default_factory=dict)
     _over: set[str] = field(default_factory=set)
 
@@ -148,6 +151,8 @@ class Metrics:
             "export_wh": round(self.export_wh, 3),
             "energy_wh": {k: round(v, 3) for k, v in self.energy_wh.items()},
             "start_stops": dict(self.start_stops),
+            "phase_remaps": {k: [list(r) for r in v] for k, v in self.phase_remaps.items()},
+            "notifications": [list(n) for n in self.notifications],
             "cycle_ms_p50": round(self.cycle_ms_p50(), 4),
             "cycle_ms_max": round(self.cycle_ms_max, 4),
             **self._tank_metrics(),

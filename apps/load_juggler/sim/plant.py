@@ -15,7 +15,12 @@ Only what the controller can observe is modelled, in the order a real site shows
   `max_charge_w` while SoC < 100 % and discharges against import up to `max_discharge_w` while
   SoC > min_soc (also capped by the inverter's `max_w` left after solar); SoC integrates over
   `capacity_wh`. It never charges from the grid.
-- grid per phase = house + managed loads - inverter output (import positive);
+- grid per phase = house + managed loads - inverter output (import positive); with
+  `site.grid_noise_a` the house takes a seeded random walk on every phase (each cycle a step
+  drawn from N(0, grid_noise_a), pulled back by 1 % toward the configured `house_a`, never
+  below 0), seen by the grid meter and the main breaker like any house load;
+- a load's lines land on `wired_phase_map` when given (the engine believes `phase_map`), and
+  a car draws only on its `car_lines`;
 - a circuit declared `metered` reports its true per-phase current, like a hub
   `circuits.<id>.current_sensor`;
 - a `water_heater` load is a plug whose tank (`sim/tank.py`) warms with its draw; its
@@ -24,6 +29,7 @@ Only what the controller can observe is modelled, in the order a real site shows
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from ..config.kinds.staged import StagedSettings
@@ -65,10 +71,15 @@ class SimulatedSite:
     metered_circuits: frozenset[str] = frozenset()
     heat_pumps: dict[str, HeatPumpDevice] = field(default_factory=dict)
     tanks: dict[str, SimulatedTank] = field(default_factory=dict)
+    #: Grid meter reads backwards (timeline fault `grid: inverted`).
+    grid_inverted: bool = False
+    noise_a: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     tree: CircuitTree = field(init=False, repr=False, compare=False)
+    _rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tree = CircuitTree(self.circuits)
+        self._rng = random.Random(self.site.grid_noise_seed)
         if self.soc_pct is None and self.site.battery is not None:
             self.soc_pct = self.site.battery.soc_pct
         for load_id, spec in self.loads.items():
@@ -107,6 +118,8 @@ class SimulatedSite:
             amps = self._obeyed_a(spec, device)
         if spec.draw_limit_a is not None:
             amps = tuple(min(a, spec.draw_limit_a) for a in amps)
+        if spec.car_lines is not None:
+            amps = tuple(a if i in spec.car_lines else 0.0 for i, a in enumerate(amps))
         return amps
 
     def _obeyed_a(self, spec: LoadSpec, device: DeviceState) -> tuple[float, ...]:
@@ -126,10 +139,24 @@ class SimulatedSite:
         result: dict[str, dict[str, float]] = {}
         for load_id, spec in self.loads.items():
             per_phase = dict.fromkeys(self.phases, 0.0)
-            for site_phase, amps in line_terms(spec.load, self.draw_a(load_id)):
+            for site_phase, amps in line_terms(spec.wired, self.draw_a(load_id)):
                 per_phase[site_phase] += amps
             result[load_id] = per_phase
         return result
+
+    def step_noise(self) -> None:
+        """One cycle of the house's random walk (`site.grid_noise_a`; nothing when 0)."""
+        step_a = self.site.grid_noise_a
+        if step_a <= 0:
+            return
+        self.noise_a = [0.99 * n + self._rng.gauss(0.0, step_a) for n in self.noise_a]
+
+    @property
+    def house_now_a(self) -> tuple[float, ...]:
+        """The house's current per phase this cycle: `house_a` plus its noise."""
+        if self.site.grid_noise_a <= 0:
+            return self.site.house_a
+        return tuple(max(0.0, h + n) for h, n in zip(self.site.house_a, self.noise_a, strict=False))
 
     @property
     def phases(self) -> tuple[str, ...]:
@@ -148,9 +175,9 @@ class SimulatedSite:
             return
         voltage = self.site.site.voltage_v
         loads_a = self.load_phase_a()
+        house_a = self.house_now_a
         consumption_w = voltage * sum(
-            self.site.house_a[i] + sum(per[p] for per in loads_a.values())
-            for i, p in enumerate(self.phases)
+            house_a[i] + sum(per[p] for per in loads_a.values()) for i, p in enumerate(self.phases)
         )
         cfg = battery.config
         flow_w = 0.0
@@ -185,8 +212,9 @@ class SimulatedSite:
     def grid_a(self) -> tuple[float, ...]:
         inverter_a = solar_per_phase(self.solar_out_w, self.battery_w, self.site.site)
         loads_a = self.load_phase_a()
+        house_a = self.house_now_a
         return tuple(
-            self.site.house_a[i] + sum(per[p] for per in loads_a.values()) - inverter_a[i]
+            house_a[i] + sum(per[p] for per in loads_a.values()) - inverter_a[i]
             for i, p in enumerate(self.phases)
         )
 
@@ -245,7 +273,9 @@ class SimulatedSite:
             )
         nodes = self.node_currents(grid_a) if self.metered_circuits else {}
         return Readings(
-            grid_a=None if "grid" in self.faults else grid_a,
+            grid_a=None
+            if "grid" in self.faults
+            else (tuple(-a for a in grid_a) if self.grid_inverted else grid_a),
             solar_w=None if "solar" in self.faults else self.solar_out_w,
             battery_soc_pct=None if (not battery or "battery" in self.faults) else self.soc_pct,
             battery_power_w=None if (not battery or "battery" in self.faults) else self.battery_w,

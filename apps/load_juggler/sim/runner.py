@@ -15,6 +15,7 @@ from typing import Any
 from ..engine.control_types import Command, ControlSettings, CycleResult, SiteConfig, SiteStatus
 from ..engine.controller import AllocateFn, Controller
 from ..engine.model import SITE_NODE
+from ..engine.phase_watch import PhaseEventKind
 from ..engine.site_view import site_view
 from .heat_pump_plant import heat_pump_metrics
 from .metrics import Metrics
@@ -194,6 +195,7 @@ def run(
     limits: dict[str, float | None] = {SITE_NODE: scenario.site.site.main_breaker_a}
     limits.update({c.id: c.limit_a for c in scenario.circuits})
     metrics = Metrics(limits_a=limits, phases=plant.phases)
+    metrics.phase_remaps = {load_id: [] for load_id in modes}
     pending = list(scenario.timeline)
     commands: dict[str, Command] = {}
     step_count = max(1, round(scenario.duration_s / scenario.step_s))
@@ -271,6 +273,7 @@ def _measure(
 ) -> tuple[tuple[float, ...], dict[str, tuple[float, ...]]]:
     """The currents the breakers carry this cycle (the devices applied the last commands),
     into the metrics: grid per phase, and per node."""
+    plant.step_noise()
     plant.settle_battery(step_s)
     grid_a = plant.grid_a()
     nodes = plant.node_currents(grid_a)
@@ -305,6 +308,12 @@ def _decide(
     plant.apply(result.commands, site_view(result), t_s, modes)
     for load_id, command in result.commands.items():
         metrics.add_command(load_id, command.on)
+    for event in result.phase_events:
+        if event.kind is PhaseEventKind.REMAPPED and event.load_id is not None:
+            remap = [t_s, list(event.configured), list(event.detected)]
+            metrics.phase_remaps.setdefault(event.load_id, []).append(remap)
+        if event.notify:
+            metrics.notifications.append([t_s, event.message])
     return result
 
 
@@ -352,6 +361,10 @@ def _apply_event(
             loads = tuple(wanted if ld.id == load_id else ld for ld in new_config.loads)
             new_config = replace(new_config, loads=loads)
     for sensor, state in event.faults.items():
+        if state == "inverted":
+            plant.grid_inverted = True
+        elif state == "ok" and sensor == "grid":
+            plant.grid_inverted = False
         if state == "unavailable":
             plant.faults.add(sensor)
         else:

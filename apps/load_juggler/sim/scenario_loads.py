@@ -14,14 +14,14 @@ from typing import Any
 
 from ..config import ArgReader, parse_mode
 from ..config.kinds import COMMON_OPTIONS, EVSE_OPTIONS, SWITCH_OPTIONS
-from ..config.kinds.common import MODE_ALLOWED
+from ..config.kinds.common import MODE_ALLOWED, is_auto_phase_map
 from ..config.kinds.power import POWER_SCHEMA, PowerSettings, read_power_range
 from ..config.kinds.staged import STAGED_OPTIONS, StagedSettings, read_stages
 from ..config.load_config import watts_as_current
 from ..config.schema import Option, OptionType, Schema
 from ..config.site_config import CIRCUIT_OPTIONS
 from ..engine.errors import ConfigError
-from ..engine.model import SITE_PHASES, ChargeUnit, Circuit, Load, LoadKind, Mode, Site
+from ..engine.model import LOAD_PHASES, SITE_PHASES, ChargeUnit, Circuit, Load, LoadKind, Mode, Site
 from .heat_pumps import (
     CLIMATE_TYPE,
     HEAT_PUMP_TYPES,
@@ -77,6 +77,10 @@ LOAD_KEYS = (
     "draw_limit_a",
     *POWER_KEYS,
     *STAGED_KEYS,
+    "auto_remap",
+    "wired_phase_map",
+    "car_phases",
+    "car_lines",
 )
 CIRCUIT_KEYS = ("id", "limit_a", "members", "parent", "max_power_w", "metered")
 #: A charger with several plugs: its plugs are loads (`members`), the unit their shared limit.
@@ -94,6 +98,8 @@ class LoadSpec:
     `obeys` False: the device ignores every command and draws `stuck_a` per load phase (None:
     its maximum). `manual_on`: a plug switched on by hand draws its power whatever was decided.
     `draw_limit_a`: a car takes at most this (tapering), None: what it is offered.
+    `wired_phase_map`: the site phase each line is really wired to (None: as configured).
+    `car_lines`: the charger lines the car draws on (indices, 0 = L1; None: all of them).
     """
 
     load: Load
@@ -112,6 +118,15 @@ class LoadSpec:
     power: PowerSettings | None = None
     #: `type: staged`: its elements and steps.
     staged: StagedSettings | None = None
+    wired_phase_map: tuple[str, ...] | None = None
+    car_lines: tuple[int, ...] | None = None
+
+    @property
+    def wired(self) -> Load:
+        """The load as the electrician connected it (the plant's physics uses this)."""
+        if self.wired_phase_map is None:
+            return self.load
+        return replace(self.load, phase_map=self.wired_phase_map)
 
     @property
     def type(self) -> str:
@@ -185,6 +200,15 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     one_phase = plug or watts_kind  # as in apps.yaml: a switch's default
     phases = common["phases"].check(item, data.get("phases", 1 if one_phase else site.phases))
     phase_map = common["phase_map"].check(item, data.get("phase_map"), SITE_PHASES[:phases])
+    auto_remap = common["auto_remap"].check(item, data.get("auto_remap", False))
+    auto_remap = bool(auto_remap) or is_auto_phase_map(data.get("phase_map"))
+    wired = data.get("wired_phase_map")
+    if wired is not None:
+        if is_auto_phase_map(wired):
+            raise ConfigError(item, "wired_phase_map", wired, "must list the wired site phases")
+        wired = replace(common["phase_map"], name="wired_phase_map").check(
+            item, wired, SITE_PHASES[:phases]
+        )
     power_w = data.get("power_w")
     if power_w is not None:
         power_w = SWITCH_OPTIONS["power_w"].check(item, power_w)
@@ -222,6 +246,7 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         power_w=power_w,
         circuit=circuit,
         steps_a=steps_a,
+        auto_remap=auto_remap,
     )
     manual_on = plant["manual_on"].check(item, data.get("manual_on", False))
     if manual_on and not plug:
@@ -249,12 +274,46 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         power=power,
         staged=staged,
         tank=_rated(tank.spec, power_w) if tank else None,
+        wired_phase_map=wired,
+        car_lines=_car_lines(item, data, phases, plug),
     )
 
 
 def _rated(tank: TankSpec, power_w: float | None) -> TankSpec:
     """The thermostat plans with the heater's rated power."""
     return replace(tank, settings=replace(tank.settings, rated_w=float(power_w or 0.0)))
+
+
+def _car_lines(
+    item: str, data: Mapping[str, Any], phases: int, plug: bool
+) -> tuple[int, ...] | None:
+    """`car_phases` (how many lines the car uses) and `car_lines` (which: [L1], [L1, L2]);
+    without `car_lines` the car uses the first `car_phases` lines."""
+    count, lines = data.get("car_phases"), data.get("car_lines")
+    if count is None and lines is None:
+        return None
+    if plug:
+        key = "car_phases" if count is not None else "car_lines"
+        raise ConfigError(item, key, data.get(key), "only a charger's car has phases; not a plug")
+    if count is not None:
+        count = Option("car_phases", OptionType.INTEGER, minimum=1, maximum=phases).check(
+            item, count
+        )
+    if lines is None:
+        return tuple(range(count))
+    allowed = LOAD_PHASES[:phases]
+    names = lines if isinstance(lines, list) else [lines]
+    if (
+        not names
+        or any(not isinstance(n, str) or n.upper() not in allowed for n in names)
+        or len({str(n).upper() for n in names}) != len(names)
+        or (count is not None and len(names) != count)
+    ):
+        need = f"{count} " if count is not None else ""
+        raise ConfigError(
+            item, "car_lines", lines, f"must list {need}distinct lines of {', '.join(allowed)}"
+        )
+    return tuple(sorted(allowed.index(n.upper()) for n in names))
 
 
 def _stuck(item: str, value: Any, phases: int) -> tuple[float, ...] | None:
@@ -287,7 +346,12 @@ def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
         "stuck_a": None if spec.stuck_a is None else list(spec.stuck_a),
         "manual_on": spec.manual_on,
         "draw_limit_a": spec.draw_limit_a,
+        "auto_remap": load.auto_remap,
     }
+    if spec.wired_phase_map is not None:
+        data["wired_phase_map"] = list(spec.wired_phase_map)
+    if spec.car_lines is not None:
+        data["car_lines"] = [LOAD_PHASES[i] for i in spec.car_lines]
     if spec.tank is not None:
         data.update(tank_as_dict(spec.tank), power_w=load.power_w)
     elif spec.power is not None:
@@ -316,7 +380,10 @@ def apply_load(spec: LoadSpec, change: Mapping[str, Any], site: Site) -> LoadSpe
         raise ConfigError(
             f"load '{spec.load.id}'", "id", change["id"], "cannot change in a timeline"
         )
-    changed = parse_load({**load_as_dict(spec), **change}, site, 0)
+    base = load_as_dict(spec)
+    if "car_phases" in change and "car_lines" not in change:
+        base.pop("car_lines", None)  # a new count of lines: its first lines unless listed
+    changed = parse_load({**base, **change}, site, 0)
     # The unit comes from `units:`, not from the load's own keys.
     return replace(changed, load=replace(changed.load, unit=spec.load.unit))
 

@@ -2,7 +2,8 @@
 
 `read_site`, `read_battery` and `read_inverter` (config/site_config.py) read apps.yaml's hub; a
 scenario hands them its `site:` mapping and raises their first problem. On top come the keys
-only the simulated plant has: `solar_w`, `house_a`, `battery.soc` and `battery.capacity_wh`.
+only the simulated plant has: `solar_w`, `house_a`, `grid_noise_a`, `grid_noise_seed`,
+`battery.soc` and `battery.capacity_wh`.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ SITE_KEYS = (
     "battery",
     "inverter",
     "metering",
+    "grid_noise_a",
+    "grid_noise_seed",
 )
 BATTERY_KEYS = (
     "soc",
@@ -98,6 +101,10 @@ class SiteSpec:
     solar_w: float
     house_a: tuple[float, ...]
     battery: BatterySpec | None
+    #: Step of the house's random walk per phase and cycle (A; 0: a steady house), and its
+    #: seed: the same seed gives the same noise.
+    grid_noise_a: float = 0.0
+    grid_noise_seed: int = 0
 
 
 def _section(name: str, data: Any, keys: tuple[str, ...], schema: Schema) -> ArgReader:
@@ -162,6 +169,10 @@ def parse_site(data: Mapping[str, Any]) -> SiteSpec:
         solar_w=non_negative("site", "solar_w", data.get("solar_w", 0.0)),
         house_a=_house(data.get("house_a"), site.phases),
         battery=battery,
+        grid_noise_a=non_negative("site", "grid_noise_a", data.get("grid_noise_a", 0.0)),
+        grid_noise_seed=Option("grid_noise_seed", OptionType.INTEGER, 0, minimum=0).check(
+            "site", data.get("grid_noise_seed", 0)
+        ),
     )
 
 
@@ -179,6 +190,8 @@ def site_as_dict(spec: SiteSpec) -> dict[str, Any]:
         "allow_grid_charging": site.allow_grid_charging,
         "metering": site.metering.value,
         "house_a": list(spec.house_a),
+        "grid_noise_a": spec.grid_noise_a,
+        "grid_noise_seed": spec.grid_noise_seed,
     }
     if spec.battery is not None:
         cfg = spec.battery.config

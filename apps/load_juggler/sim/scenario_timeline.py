@@ -22,7 +22,7 @@ from .scenario_values import choice, known_keys, mapping, non_negative, plain
 from .sim_commands import parse_commands
 
 FAULT_SENSORS = ("grid", "solar", "battery")
-FAULT_STATES = ("unavailable", "ok")
+FAULT_STATES = ("unavailable", "ok", "inverted")
 EVENT_KEYS = ("t", "site", "loads", "faults", "commands")
 
 
@@ -121,6 +121,10 @@ def _event(
     for sensor, state in mapping(item, "faults", raw.get("faults", {})).items():
         choice(f"{item}.faults", "sensor", sensor, FAULT_SENSORS)
         faults[str(sensor)] = choice(f"{item}.faults", str(sensor), state, FAULT_STATES)
+        if state == "inverted" and sensor != "grid":
+            raise ConfigError(
+                f"{item}.faults", str(sensor), state, "only the grid meter can read inverted"
+            )
     commands = parse_commands(
         item, raw.get("commands", []), t_s, [spec.load for spec in loads.values()]
     )

@@ -34,8 +34,11 @@ def _read_mode(r: ArgReader, option: Option, default: Any) -> Mode:
 def _read_phase_map(r: ArgReader, option: Option, default: Any) -> tuple[str, ...]:
     """The site phase of each load line; `default` (the first `phases` site phases) also
     says how many lines there are. Any case; a phase may repeat ([A, A, A]: a 3-phase
-    charger on a 1-phase supply)."""
+    charger on a 1-phase supply). `auto` is the default map, which the hub may then correct
+    from what the meters show (see `is_auto_phase_map`)."""
     phases = len(default)
+    if is_auto_phase_map(r.raw(option.key)):
+        return tuple(default)
     names = r.names(option.key)
     if names is None:
         return tuple(default)
@@ -52,6 +55,11 @@ def _read_phase_map(r: ArgReader, option: Option, default: Any) -> tuple[str, ..
 
 def _read_schedule(r: ArgReader, option: Option, default: Any) -> tuple[Any, ...]:
     return read_schedule(r, option.key)
+
+
+def is_auto_phase_map(value: object) -> bool:
+    """`phase_map: auto` (any case): start from the default map, remap on evidence."""
+    return isinstance(value, str) and value.strip().lower() == "auto"
 
 
 def read_phase_map(r: ArgReader, phases: int) -> tuple[str, ...]:
@@ -105,7 +113,14 @@ COMMON_OPTIONS = Schema(
             SITE_PHASES,
             parse=_read_phase_map,
             default_doc="`[A, B, C]` (first `phases` of them)",
-            doc="the site phase of the load's L1 (L2, L3)",
+            doc="the site phase of the load's L1 (L2, L3); `auto`: the default, then "
+            "the phase a 1-phase load's draw shows on (same as `auto_remap: true`)",
+        ),
+        Option(
+            "auto_remap",
+            OptionType.BOOLEAN,
+            False,
+            doc="1-phase loads: move the load to the site phase its draw shows on (else only tell)",
         ),
         Option(
             "circuit",
@@ -128,7 +143,9 @@ def read_common(r: ArgReader, name: str, kind: LoadKind, schema: Schema) -> Load
     schedule = o["schedule"].read(r)
     fix = o["fix_mode_options"].read(r)
     phases = o["phases"].read(r) or o.default("phases")
+    auto_map = is_auto_phase_map(r.raw("phase_map"))
     phase_map = o["phase_map"].read(r, SITE_PHASES[:phases])
+    auto_remap = bool(o["auto_remap"].read(r)) or auto_map
     circuit = o["circuit"].read(r)
     min_a, max_a = 6.0, 16.0
     power_w: float | None = None
@@ -149,6 +166,7 @@ def read_common(r: ArgReader, name: str, kind: LoadKind, schema: Schema) -> Load
         fix_mode_options=fix,
         phases=phases,
         phase_map=phase_map,
+        auto_remap=auto_remap,
         circuit=circuit,
         min_a=min_a,
         max_a=max_a,
