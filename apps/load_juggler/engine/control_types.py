@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .capacity import CapacityState
+from .deadline import ChargeGoal, DeadlinePlan
 from .model import BatteryConfig, Circuit, Decision, InverterLimits, Load, Mode, Site, Snapshot
 
 
@@ -34,6 +36,10 @@ class ControlSettings:
     sensor_stale_timeout_s: float = 300.0
     # Meter error allowed above a load's command before the excess counts as background.
     draw_tolerance_a: float = 1.0
+    # Capacity tariff (see `capacity`): the highest average import allowed over any window of
+    # `capacity_window_s`, aligned to the clock; None = no such tariff.
+    capacity_limit_w: float | None = None
+    capacity_window_s: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,8 @@ class Rest:
 class LoadReading:
     """Live state of one load. `draw_a` is per load phase (L1..), None when unknown.
 
-    `rest`, when set, says the device wants no current now (see `Rest`).
+    `rest`, when set, says the device wants no current now (see `Rest`). `goal`, when set,
+    carries the load's deadline and prices (see `deadline.ChargeGoal`).
     """
 
     connected: bool = True
@@ -74,6 +81,7 @@ class LoadReading:
     mode: Mode | None = None
     available: bool = True
     rest: Rest | None = None
+    goal: ChargeGoal | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,8 @@ class CycleResult:
     left, engine error or recovery). `overloads` lists every node phase measured above its
     limit this cycle; `warnings` are lines to log at WARNING, each once per episode (a glitch
     reading with its raw value, a stale circuit meter, a load that stopped obeying).
+    `plans` holds each deadline's plan, `mode_reasons` why a load runs in another mode than its
+    own (a deadline, a price), `capacity` the capacity tariff's running window.
     """
 
     now_s: float
@@ -173,6 +183,9 @@ class CycleResult:
     snapshot: Snapshot | None = None
     overloads: tuple[Overload, ...] = ()
     warnings: tuple[str, ...] = ()
+    plans: dict[str, DeadlinePlan] = field(default_factory=dict)
+    mode_reasons: dict[str, str] = field(default_factory=dict)
+    capacity: CapacityState | None = None
 
 
 __all__ = [

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .allocate import allocate
+from .charge_planner import CapacityLimit, ChargePlanner
 from .command_writer import safe_command, write_commands
 from .control_types import (
     CycleResult,
@@ -79,6 +80,8 @@ class Controller:
         self._stale = False
         self._levels: BatteryLevels | None = None
         self._watch = OverloadWatch()
+        self._planner = ChargePlanner(self._allocate)
+        self._capacity = CapacityLimit(plant.settings)
 
     @property
     def plant(self) -> SiteConfig:
@@ -94,6 +97,7 @@ class Controller:
         self._memory = carried_memory(self._memory, self._plant.loads, plant.loads)
         self._plant = plant
         self._inputs.adopt(plant, self._memory)
+        self._capacity.adopt(plant.settings)
 
     # ------------------------------------------------------------------------------- the cycle
 
@@ -115,7 +119,12 @@ class Controller:
             messages.append("engine recovered: normal control resumed")
         dt_s = 0.0 if self._last_now_s is None else max(0.0, now_s - self._last_now_s)
         self._last_now_s = now_s
+        voltage_v = self._plant.site.voltage_v
+        readings, plans, mode_reasons = self._planner.apply(
+            now_s, readings, self._plant.loads, voltage_v
+        )
         inputs = self._inputs.read(now_s, readings, self._levels, warnings)
+        inputs = replace(inputs, snapshot=self._capacity.limit(now_s, readings, inputs.snapshot))
         stale = self._grid_stale(now_s, messages)
         overloads, began = self._watch.observe(
             now_s,
@@ -142,6 +151,7 @@ class Controller:
             status = SiteStatus.GRID_STALE
         self._stale = stale
         self._status = status
+        self._planner.observe(snapshot)
         return CycleResult(
             now_s=now_s,
             status=status,
@@ -151,6 +161,9 @@ class Controller:
             snapshot=snapshot,
             overloads=tuple(overloads),
             warnings=tuple(warnings),
+            plans=plans,
+            mode_reasons=mode_reasons,
+            capacity=self._capacity.state,
         )
 
     def _grid_stale(self, now_s: float, messages: list[str]) -> bool:

@@ -15,6 +15,7 @@ from ...engine.model import LoadKind, Mode
 from ..load_config import LoadConfigError, LoadSettings, slugify
 from ..reader import APPDAEMON_KEYS, ArgReader
 from ..schema import Option, OptionType, Schema
+from .charge_goal import GOAL_OPTIONS, ChargeGoalSettings, read_goal
 from .common import COMMON_OPTIONS, read_common
 
 _N = OptionType.NUMBER
@@ -64,7 +65,11 @@ EVSE_OPTIONS = Schema(
     ),
 )
 #: Every option an OCPP charger app reads, common ones first.
-EVSE_SCHEMA = COMMON_OPTIONS.with_defaults("evse", mode=Mode.CONTINUOUS, phases=3) + EVSE_OPTIONS
+EVSE_SCHEMA = (
+    COMMON_OPTIONS.with_defaults("evse", mode=Mode.CONTINUOUS, phases=3)
+    + EVSE_OPTIONS
+    + GOAL_OPTIONS
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class OcppSettings:
     failsafe_profile_id: int
     #: How long the charger may take to follow a limit before it counts as ignoring it.
     verify_s: float = 30.0
+    #: Deadline and tariff options (`charge_goal`); None when none is configured.
+    goal: ChargeGoalSettings | None = None
 
     @property
     def failsafe_stack_level(self) -> int:
@@ -140,6 +147,7 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
     idle_w = o["idle_power_w"].read(r)
     idle_s = o["idle_timeout_s"].read(r)
     verify_s = o["verify_s"].read(r)
+    goal = read_goal(r)
     entities = _ocpp_entities(r.section("entities"), charger, conn_id, connectors, common.phases)
     r.finish()
     if r.errors:
@@ -161,6 +169,7 @@ def parse_ocpp(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, OcppSe
         failsafe_a=failsafe_a,
         failsafe_profile_id=failsafe_id,
         verify_s=verify_s if verify_s is not None else o.default("verify_s"),
+        goal=goal,
     )
     return common, settings
 

@@ -1,0 +1,104 @@
+"""Deadlines and prices through the simulator (issue 13's "done when").
+
+A 3-phase car at 16 A takes 16 x 3 x 230 = 11040 W. The scenarios start at 17:00 (+01:00), so
+07:00 is t = 50400 s, 00:00 t = 25200 s, 03:00 t = 36000 s; 04:00 in the third is t = 0.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from load_juggler.engine.control_types import LoadReading, Readings
+from load_juggler.engine.controller import Controller
+from load_juggler.engine.deadline import ChargeGoal
+from load_juggler.sim.runner import plant_of, run
+from load_juggler.sim.scenario import load_scenario
+
+from .running import DATA, simulate
+
+VOLTS = 230.0
+STEP_S = 30.0
+
+
+def car_energy_between(steps, start_t: float, end_t: float) -> float:
+    """Energy (Wh) of the car's commands over [start_t, end_t), 3 phases at 230 V."""
+    return sum(
+        s["loads"]["car"] * 3 * VOLTS * STEP_S / 3600.0 for s in steps if start_t <= s["t"] < end_t
+    )
+
+
+def test_a_car_needing_20_kwh_by_seven_meets_it_through_the_evening_peak():
+    result = simulate("deadline-evening-peak")
+    metrics = result.metrics
+    assert metrics["deadline_missed_s"] == {"car": 0.0}
+    assert metrics["energy_at_deadline_wh"]["car"] >= 20000.0
+    assert sum(metrics["overload_s"].values()) == 0.0
+    # solar_only with no sun: nothing before the latest start. 20 kWh at 90 % of 11040 W is
+    # 7246 s, plus 600 s margin: start at 50400 - 7846 = 42554 s (04:49), one run, no restart.
+    first_on = next(s["t"] for s in result.steps if s["loads"]["car"] > 0)
+    assert 42554.0 <= first_on <= 42554.0 + STEP_S
+    assert metrics["start_stops"] == {"car": 1}
+    assert car_energy_between(result.steps, 0.0, 42554.0) == 0.0
+
+
+def test_with_prices_it_charges_in_the_cheapest_hours():
+    result = simulate("deadline-cheapest-slots")
+    metrics = result.metrics
+    assert metrics["deadline_missed_s"] == {"car": 0.0}
+    # Everything the car took was in 00:00-03:00 (t 25200..36000) at 0.05.
+    total = car_energy_between(result.steps, 0.0, 50400.0)
+    assert total >= 20000.0
+    assert car_energy_between(result.steps, 25200.0, 36000.0) == pytest.approx(total)
+    # Cost of all import, worked from the steps: 0.05 per kWh from 00:00 to 03:00, else 0.30.
+    cost = 0.0
+    for s in result.steps:
+        import_kwh = max(0.0, sum(s["grid_a"]) * VOLTS) * STEP_S / 3.6e6
+        cost += import_kwh * (0.05 if 25200.0 <= s["t"] < 36000.0 else 0.30)
+    assert metrics["cost"] == pytest.approx(cost, abs=1e-3)
+    # The same car at its latest start (no prices) pays 0.30 for its 20 kWh: 5 more.
+    late = simulate("deadline-evening-peak")
+    late_cost = sum(
+        max(0.0, sum(s["grid_a"]) * VOLTS)
+        * STEP_S
+        / 3.6e6
+        * (0.05 if 25200 <= s["t"] < 36000 else 0.3)
+        for s in late.steps
+    )
+    assert late_cost - metrics["cost"] > 0.25 * 20.0
+
+
+def test_an_impossible_target_runs_at_once_and_reports_the_miss():
+    result = simulate("deadline-impossible")
+    metrics = result.metrics
+    # (90 - 30) % of 77 kWh at 90 % efficiency = 51333 Wh from the grid; at 11040 W that is
+    # 16739 s from 04:00, so 07:00 (10800 s) is missed by about 5939 s (plus the ramp).
+    assert result.steps[0]["loads"]["car"] > 0
+    assert 5939.0 <= metrics["deadline_missed_s"]["car"] <= 5939.0 + 120.0
+    # By 07:00 it had 3 h at up to 11040 W: at most 33120 Wh.
+    assert 32500.0 <= metrics["energy_at_deadline_wh"]["car"] <= 33120.0
+
+
+def test_the_controller_publishes_the_miss_and_the_energy_still_needed():
+    scenario = load_scenario(DATA / "deadline-impossible.yaml")
+    controller = Controller(plant_of(scenario))
+    now_s = scenario.plan.start_s
+    goal = ChargeGoal(ready_by_s=now_s + 10800.0, energy_wh=51333.0)
+    readings = Readings(
+        grid_a=(3.0, 3.0, 3.0),
+        voltage_v=VOLTS,
+        loads={"car": LoadReading(draw_a=(0.0, 0.0, 0.0), mode="solar_only", goal=goal)},
+    )
+    result = controller.step(now_s, readings)
+    plan = result.plans["car"]
+    # First cycle: the car's rating, 11040 W, planned at 90 % = 9936 W: 18599 s of running,
+    # 7799 s too many = 130 min.
+    assert plan.power_w == pytest.approx(9936.0)
+    assert plan.energy_wh == 51333.0
+    assert plan.reason == "deadline: will miss by 130 min"
+    assert result.mode_reasons == {"car": "deadline: will miss by 130 min"}
+    assert result.commands["car"].on
+
+
+def test_run_json_has_the_plan_metrics_only_when_the_scenario_asks():
+    plain = run(load_scenario(DATA / "garage-circuit.yaml")).metrics
+    assert not {"cost", "capacity_peak_w", "deadline_missed_s"} & set(plain)
