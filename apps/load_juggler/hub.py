@@ -222,6 +222,8 @@ class Hub(Hass):
         readings = self._read(now_s, ctx, measured_v, loads, unplaced)
         result = controller.step(now_s, readings)
         self.last_result = result
+        for name, load in loads.items():
+            load.note_plan(result.plans.get(name), result.mode_reasons.get(name))
         for name, command in result.commands.items():
             self._apply(loads.get(name), name, command, ctx)
         for name in sorted(unplaced):

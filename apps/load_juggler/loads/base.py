@@ -25,6 +25,7 @@ from appdaemon.plugins.hass.hassapi import Hass
 
 from ..config import LoadConfigError, LoadSettings
 from ..engine.control_types import Command, LoadReading, LoadState
+from ..engine.deadline import ChargeGoal, DeadlinePlan
 from ..engine.model import Load, Mode, Site
 from ..problems import report_config_problems
 from .capabilities import (
@@ -156,7 +157,21 @@ class LoadApp(Hass):
             mode=self.mode,
             available=reading.available,
             rest=reading.rest,
+            goal=self.charge_goal(ctx, reading),
         )
+
+    # -- deadlines and prices (a kind with a goal overrides these three)
+
+    def charge_goal(self, ctx: CycleContext, reading: LoadReading) -> ChargeGoal | None:
+        """This cycle's deadline and prices for the controller; None: the load has none."""
+        return None
+
+    def note_plan(self, plan: DeadlinePlan | None, mode_reason: str | None) -> None:
+        """The controller's plan for this load this cycle, before its command is applied."""
+
+    def goal_attributes(self) -> dict[str, Any]:
+        """Attributes of the state entity that show the plan."""
+        return {}
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
         """Apply the hub's command and publish this load's entities."""
@@ -260,6 +275,7 @@ class LoadApp(Hass):
                 "hub": s.hub,
                 "service_ok": not self.host.failing,
                 **self.device.attributes(),
+                **self.goal_attributes(),
                 **self._dry_run_attributes(),
             },
         )
