@@ -322,3 +322,13 @@ def test_a_charger_that_cannot_make_it_runs_and_says_by_how_much(
     assert attrs["mode_reason"] == "deadline: will miss by 61 min"
     limit = limit_calls(hass_mocks)[-1]["custom_profile"]["chargingSchedule"]
     assert limit["chargingSchedulePeriod"][0]["limit"] >= 6.0
+
+
+def test_the_readme_lists_every_deadline_and_price_option():
+    from test_apps_config_schema import expected, readme_table
+
+    from load_juggler.config.kinds.charge_goal import GOAL_OPTIONS
+
+    table = readme_table("#### Deadlines and prices (charger options)")
+    assert table == expected(GOAL_OPTIONS)
+    assert table["charge_efficiency"] == "0.9"
