@@ -102,3 +102,93 @@ def test_the_controller_publishes_the_miss_and_the_energy_still_needed():
 def test_run_json_has_the_plan_metrics_only_when_the_scenario_asks():
     plain = run(load_scenario(DATA / "garage-circuit.yaml")).metrics
     assert not {"cost", "capacity_peak_w", "deadline_missed_s"} & set(plain)
+
+
+def base(**top):
+    return {
+        "site": {"main_breaker_a": 25},
+        "loads": [{"id": "car", "type": "evse"}, {"id": "boiler", "type": "plug", "power_w": 2000}],
+        **top,
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            base(start="tomorrow"),
+            "scenario: key 'start' = 'tomorrow' is invalid: must be an ISO date and time, e.g. "
+            "2026-01-12T17:00:00+01:00",
+        ),
+        (
+            base(prices=[{"start": "noon", "price": 1}]),
+            "prices[0]: key 'start' = 'noon' is invalid: must be an ISO date and time or seconds "
+            "from the start",
+        ),
+        (
+            base(prices=[{"start": 0}]),
+            "prices[0]: key 'start' = {'start': 0} is invalid: each price is {start, price}",
+        ),
+        (
+            {**base(), "loads": [{"id": "car", "ready_by": "07:00"}]},
+            "load 'car': key 'ready_by' = '07:00' is invalid: needs target_energy_kwh or soc",
+        ),
+        (
+            {**base(), "loads": [{"id": "car", "ready_by": "7am", "target_energy_kwh": 5}]},
+            "load 'car': key 'ready_by' = '7am' is invalid: must be a time of day such as "
+            '"07:00" or an ISO date and time',
+        ),
+        (
+            {**base(), "loads": [{"id": "car", "ready_by": "07:00", "soc": 20, "target_soc": 80}]},
+            "load 'car': key 'battery_kwh' = None is invalid: required with soc",
+        ),
+        (
+            {**base(), "loads": [{"id": "b", "type": "plug", "power_w": 2000, "max_price": 0.1}]},
+            "load 'b': key 'max_price' = 0.1 is invalid: only a charger (type evse) has it",
+        ),
+        (
+            {**base(), "site": {"main_breaker_a": 25, "capacity_limit_w": 0}},
+            "site: key 'capacity_limit_w' = 0 is invalid: must be a number > 0",
+        ),
+    ],
+)
+def test_bad_plan_keys_are_one_line_naming_the_key(data, message):
+    from load_juggler.engine.errors import ConfigError
+    from load_juggler.sim.scenario import parse_scenario
+
+    with pytest.raises(ConfigError) as info:
+        parse_scenario(data)
+    assert str(info.value) == message
+
+
+def test_a_soc_goal_and_a_timed_price_list_are_read_into_the_plan():
+    from load_juggler.sim.scenario import parse_scenario
+
+    data = {
+        **base(
+            start="2026-01-12T22:00:00+01:00",
+            prices=[{"start": 0, "price": 0.2}, {"start": 1800, "price": -0.1}],
+        ),
+        "loads": [
+            {
+                "id": "car",
+                "ready_by": "2026-01-13T06:00:00+01:00",
+                "soc": 40,
+                "battery_kwh": 50,
+                "target_soc": 80,
+                "charge_efficiency": 0.8,
+            },
+        ],
+    }
+    plan = parse_scenario(data).plan
+    start_s = plan.start_s
+    assert [(p.start_s - start_s, p.end_s - start_s, p.price) for p in plan.prices] == [
+        (0.0, 1800.0, 0.2),
+        (1800.0, 3600.0, -0.1),
+    ]
+    goal = plan.goals["car"]
+    assert goal.ready_by_s - start_s == 8 * 3600.0
+    # (80 - 40) % of 50 kWh = 20 kWh into the battery, 25 kWh from the grid at 80 %; after
+    # 5 kWh drawn (4 kWh stored, SoC 48 %) 20 kWh are left.
+    assert goal.needed_wh(0.0) == pytest.approx(25000.0)
+    assert goal.needed_wh(5000.0) == pytest.approx(20000.0)
