@@ -332,3 +332,21 @@ def test_the_readme_lists_every_deadline_and_price_option():
     table = readme_table("#### Deadlines and prices (charger options)")
     assert table == expected(GOAL_OPTIONS)
     assert table["charge_efficiency"] == "0.9"
+
+
+@pytest.mark.parametrize(
+    ("evening", "hours"),
+    [
+        # 22:00 the night the clocks go forward (02:00 -> 03:00): 07:00 is 8 h away, not 9.
+        (datetime(2026, 3, 28, 22, 0), 8.0),
+        # 22:00 the night they go back (03:00 -> 02:00): 10 h.
+        (datetime(2026, 10, 24, 22, 0), 10.0),
+    ],
+)
+def test_ready_by_stays_at_seven_local_across_daylight_saving_changes(evening, hours):
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Brussels")
+    now = evening.replace(tzinfo=zone)
+    goals = reader(ChargeGoalSettings(ready_by=time(7, 0), target_energy_kwh=5.0), {})
+    assert goals.goal(now, zone).ready_by_s - now.timestamp() == hours * 3600.0
