@@ -350,3 +350,65 @@ def test_ready_by_stays_at_seven_local_across_daylight_saving_changes(evening, h
     now = evening.replace(tzinfo=zone)
     goals = reader(ChargeGoalSettings(ready_by=time(7, 0), target_energy_kwh=5.0), {})
     assert goals.goal(now, zone).ready_by_s - now.timestamp() == hours * 3600.0
+
+
+# ------------------------------------------------------------------- a switched load's price
+
+
+def price_boiler(ad: Any, given_that: Any, price: float) -> None:
+    from load_juggler.loads.switch import SwitchLoad
+
+    given_that.time_is(START)
+    set_grid(given_that, 2, 2, 2)
+    set_solar(given_that, 0)
+    given_that.state_of("switch.boiler").is_set_to("off")
+    given_that.state_of("sensor.prices").is_set_to(
+        str(price), {"prices": [{"start": "2026-06-01T12:00:00+00:00", "price": price}]}
+    )
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(
+        SwitchLoad,
+        "boiler",
+        hub="lj_hub",
+        switch="switch.boiler",
+        power_w=2000,
+        phase_map=["B"],
+        price_sensor="sensor.prices",
+        max_price=0.0,
+    )
+
+
+@pytest.mark.parametrize(("price", "switched_on"), [(-0.05, True), (0.0, True), (0.02, False)])
+def test_an_excess_boiler_runs_from_the_grid_at_or_below_max_price(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any, price: float, switched_on: bool
+) -> None:
+    # No sun: an excess boiler waits, unless the price (slot 12:00-13:00: one hour, the only
+    # item) is at or below max_price 0.
+    price_boiler(ad, given_that, price)
+    time_travel.fast_forward(10).seconds()
+    on_calls = [
+        c
+        for c in hass_mocks.hass_functions["call_service"].call_args_list
+        if c.args and c.args[0] == "switch/turn_on"
+    ]
+    assert bool(on_calls) is switched_on
+    _state, attrs = published(hass_mocks, "sensor.load_juggler_boiler_state")
+    expected = f"price {price:g} <= max_price 0" if switched_on else None
+    assert attrs["mode_reason"] == expected
+
+
+def test_a_switch_has_the_price_options_but_no_deadline():
+    from load_juggler.config.kinds.switch import parse_switch
+
+    args = {"hub": "h", "switch": "switch.boiler", "power_w": 2000}
+    assert parse_switch("boiler", args)[1].goal is None
+    goal = parse_switch("boiler", {**args, "price_sensor": "sensor.p", "max_price": 0.1})[1].goal
+    assert goal == ChargeGoalSettings(price_sensor="sensor.p", max_price=0.1)
+    with pytest.raises(LoadConfigError) as info:
+        parse_switch("boiler", {**args, "max_price": 0.1, "ready_by": "07:00"})
+    found = [str(p) for p in info.value.problems]
+    assert "app 'boiler': key 'max_price' = 0.1 is invalid: needs price_sensor" in found
+    assert any(
+        p.startswith("app 'boiler': key 'ready_by' = '07:00' is invalid: unknown key")
+        for p in found
+    )

@@ -143,8 +143,8 @@ def base(**top):
             "load 'car': key 'battery_kwh' = None is invalid: required with soc",
         ),
         (
-            {**base(), "loads": [{"id": "b", "type": "plug", "power_w": 2000, "max_price": 0.1}]},
-            "load 'b': key 'max_price' = 0.1 is invalid: only a charger (type evse) has it",
+            {**base(), "loads": [{"id": "b", "type": "plug", "power_w": 2000, "ready_by": 420}]},
+            "load 'b': key 'ready_by' = 420 is invalid: only a charger (type evse) has it",
         ),
         (
             {**base(), "site": {"main_breaker_a": 25, "capacity_limit_w": 0}},
@@ -192,3 +192,25 @@ def test_a_soc_goal_and_a_timed_price_list_are_read_into_the_plan():
     # 5 kWh drawn (4 kWh stored, SoC 48 %) 20 kWh are left.
     assert goal.needed_wh(0.0) == pytest.approx(25000.0)
     assert goal.needed_wh(5000.0) == pytest.approx(20000.0)
+
+
+def test_an_excess_plug_runs_from_the_grid_while_the_price_is_at_or_below_max_price():
+    from load_juggler.sim.scenario import parse_scenario
+
+    data = {
+        "step_s": 60,
+        "duration_s": 7200,
+        "prices": [{"start": 0, "price": 0.2}, {"start": 3600, "price": -0.01}],
+        "site": {"main_breaker_a": 25, "house_a": [1, 1, 1]},
+        "loads": [
+            {"id": "boiler", "type": "plug", "mode": "excess", "power_w": 2300, "max_price": 0},
+        ],
+    }
+    result = run(parse_scenario(data))
+    on = [s["t"] for s in result.steps if s["loads"]["boiler"] > 0]
+    # No sun: off while the price is 0.2, on (10 A at 230 V) from the negative hour at 3600.
+    assert on and on[0] == 3600.0 and len(on) == 60
+    assert result.steps[-1]["loads"]["boiler"] == 10.0
+    # Cost: 0.69 kWh of house at 0.2 = 0.138; then at -0.01 one step of house alone (the
+    # boiler draws from the step after its command) and 59 steps of 2990 W: 2.95167 kWh.
+    assert result.metrics["cost"] == pytest.approx(0.138 - 0.0295167, abs=1e-4)

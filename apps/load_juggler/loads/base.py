@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from appdaemon.plugins.hass.hassapi import Hass
 
 from ..config import LoadConfigError, LoadSettings
+from ..config.kinds.charge_goal import ChargeGoalSettings
 from ..engine.control_types import Command, LoadReading, LoadState
 from ..engine.deadline import ChargeGoal, DeadlinePlan
 from ..engine.model import Load, Mode, Site
@@ -36,6 +37,7 @@ from .capabilities import (
     LoadDevice,
     NeedsUpkeep,
 )
+from .charge_goal_reader import GoalReader
 from .device_host import AppDeviceHost
 from .hub_link import REGISTER_CHECK_S, HubLink
 from .load_entities import LoadEntities
@@ -160,18 +162,34 @@ class LoadApp(Hass):
             goal=self.charge_goal(ctx, reading),
         )
 
-    # -- deadlines and prices (a kind with a goal overrides these three)
+    # -- deadlines and prices (a kind with goal options sets `goals` in `build_device`)
+
+    goals: GoalReader | None = None
+
+    def goal_reader(self, settings: ChargeGoalSettings | None) -> GoalReader | None:
+        """The reader of a kind's goal options, None without any."""
+        if settings is None:
+            return None
+        return GoalReader(settings, self.host.state, lambda line: self.log(line, level="WARNING"))
 
     def charge_goal(self, ctx: CycleContext, reading: LoadReading) -> ChargeGoal | None:
-        """This cycle's deadline and prices for the controller; None: the load has none."""
-        return None
+        """This cycle's deadline and prices for the controller (`charge_goal_reader`); the
+        session's delivered energy is counted too. None: the load has none."""
+        if self.goals is None or self.settings is None:
+            return None
+        self.goals.observe(ctx.now_s, reading, self.settings.phases, ctx.voltage_v)
+        local = self.datetime(aware=True)
+        zone = local.tzinfo if getattr(local, "tzinfo", None) is not None else UTC
+        return self.goals.goal(ctx.now_utc, zone)
 
     def note_plan(self, plan: DeadlinePlan | None, mode_reason: str | None) -> None:
         """The controller's plan for this load this cycle, before its command is applied."""
+        if self.goals is not None:
+            self.goals.plan, self.goals.mode_reason = plan, mode_reason
 
     def goal_attributes(self) -> dict[str, Any]:
         """Attributes of the state entity that show the plan."""
-        return {}
+        return {} if self.goals is None else self.goals.attributes()
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
         """Apply the hub's command and publish this load's entities."""

@@ -13,10 +13,8 @@ from typing import Any
 
 from ..config import LoadSettings, OcppSettings, parse_ocpp
 from ..engine.control_types import Command, LoadReading
-from ..engine.deadline import ChargeGoal, DeadlinePlan
 from .base import LoadApp, utc_now
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
-from .charge_goal_reader import GoalReader
 from .ocpp_check import ObeyCheck, Observed
 from .ocpp_lines import LineCurrents
 from .ocpp_profiles import ProfileWriter
@@ -243,28 +241,8 @@ class OcppCharger(LoadApp):
     def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, OcppDevice]:
         common, self.ocpp = parse_ocpp(self.name, args)
         self.charger = OcppDevice(self.host, common, self.ocpp, self._single_charger)
-        self.goals: GoalReader | None = None
-        if self.ocpp.goal is not None:
-            self.goals = GoalReader(
-                self.ocpp.goal, self.host.state, lambda line: self.log(line, level="WARNING")
-            )
+        self.goals = self.goal_reader(self.ocpp.goal)
         return common, self.charger
-
-    def charge_goal(self, ctx: CycleContext, reading: LoadReading) -> ChargeGoal | None:
-        """The deadline and prices (`charge_goal_reader`); the session's energy counted too."""
-        if self.goals is None or self.settings is None:
-            return None
-        self.goals.observe(ctx.now_s, reading, self.settings.phases, ctx.voltage_v)
-        local = self.datetime(aware=True)
-        zone = local.tzinfo if getattr(local, "tzinfo", None) is not None else UTC
-        return self.goals.goal(ctx.now_utc, zone)
-
-    def note_plan(self, plan: DeadlinePlan | None, mode_reason: str | None) -> None:
-        if self.goals is not None:
-            self.goals.plan, self.goals.mode_reason = plan, mode_reason
-
-    def goal_attributes(self) -> dict[str, Any]:
-        return {} if self.goals is None else self.goals.attributes()
 
     def _on_session_entity(
         self, entity: str, attribute: str, old: Any, new: Any, cb_args: dict[str, Any]

@@ -6,7 +6,7 @@ run's start; each slot ends where the next begins, the last lasts as long as the
 Site: `capacity_limit_w`, `capacity_window_s` [900] (the hub's options). Loads (chargers):
 `ready_by` ("07:00": the first 07:00 after `start`, in `start`'s offset; or ISO),
 `target_energy_kwh`, or the car's `soc` (%) + `battery_kwh` + `target_soc`
-(+ `charge_efficiency` [0.9]), and `max_price`; these use the charger app's own option
+(+ `charge_efficiency` [0.9]), and `max_price` (plugs too); these use the charger app's own option
 declarations (`config/kinds/charge_goal.py`). The keys are taken off the file before the
 rest of it is read (`split_plan`), so the other parsers stay as they are.
 """
@@ -126,8 +126,9 @@ def split_plan(top: Mapping[str, Any]) -> tuple[dict[str, Any], ScenarioPlan]:
             cleaned.append({k: v for k, v in raw.items() if k not in LOAD_PLAN_KEYS})
             if keys:
                 if raw.get("type", "evse") != "evse":
-                    key = next(iter(keys))
-                    raise ConfigError(item, key, keys[key], "only a charger (type evse) has it")
+                    key = next((k for k in keys if k != "max_price"), None)
+                    if key is not None:
+                        raise ConfigError(item, key, keys[key], "only a charger (type evse) has it")
                 goals[str(load_id)] = _goal(item, keys, start, zone)
         rest["loads"] = cleaned
     plan = ScenarioPlan(

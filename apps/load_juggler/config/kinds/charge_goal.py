@@ -84,6 +84,13 @@ GOAL_OPTIONS = Schema(
 )
 
 
+#: The price options a switched load has too (`max_price` for an `excess` boiler).
+PRICE_OPTIONS = Schema(
+    "price",
+    tuple(GOAL_OPTIONS[name] for name in ("price_sensor", "price_attribute", "max_price")),
+)
+
+
 @dataclass(frozen=True)
 class ChargeGoalSettings:
     """A charger's deadline and tariff options, checked; None where not configured."""
@@ -132,9 +139,25 @@ def read_goal(r: ArgReader) -> ChargeGoalSettings | None:
     return settings
 
 
-def _check_combination(r: ArgReader) -> None:
-    """Which goal options go together; one line each, naming the key that is out of place."""
-    has = {o.key: r.has(o.key) for o in GOAL_OPTIONS}
+def read_price_goal(r: ArgReader) -> ChargeGoalSettings | None:
+    """A switched load's price options (problems recorded on `r`); None when none is set."""
+    o = PRICE_OPTIONS
+    settings = ChargeGoalSettings(
+        price_sensor=o["price_sensor"].read(r),
+        price_attribute=o["price_attribute"].read(r),
+        max_price=o["max_price"].read(r),
+    )
+    _check_combination(r, o)
+    return None if settings == ChargeGoalSettings() else settings
+
+
+def _check_combination(r: ArgReader, schema: Schema = GOAL_OPTIONS) -> None:
+    """Which goal options go together; one line each, naming the key that is out of place.
+
+    Only `schema`'s keys are looked at (a switched load has the price options only)."""
+    has = {o.key: r.has(o.key) for o in schema}
+    for o in GOAL_OPTIONS:
+        has.setdefault(o.key, False)
     if has["target_energy_kwh"] and has["soc_sensor"]:
         r.error(
             "target_energy_kwh",
