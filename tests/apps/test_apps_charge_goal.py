@@ -8,7 +8,16 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
-from lj_support import HUB_ARGS, START, limit_calls, published, set_charger, set_grid, set_solar
+from lj_support import (
+    HUB_ARGS,
+    START,
+    limit_calls,
+    logs,
+    published,
+    set_charger,
+    set_grid,
+    set_solar,
+)
 
 from load_juggler.config import parse_ocpp
 from load_juggler.config.hub_config import HubConfigError, parse_hub
@@ -322,6 +331,10 @@ def test_a_charger_that_cannot_make_it_runs_and_says_by_how_much(
     assert attrs["mode_reason"] == "deadline: will miss by 61 min"
     limit = limit_calls(hass_mocks)[-1]["custom_profile"]["chargingSchedule"]
     assert limit["chargingSchedulePeriod"][0]["limit"] >= 6.0
+    # Logged once, when the miss is first predicted (not every cycle).
+    time_travel.fast_forward(10).seconds()
+    lines = logs(hass_mocks, "deadline: will miss by", level="WARNING")
+    assert lines == ["deadline: will miss by 61 min (ready by 2026-06-01T13:00:00+00:00)"]
 
 
 def test_the_readme_lists_every_deadline_and_price_option():

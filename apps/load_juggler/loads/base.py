@@ -185,7 +185,9 @@ class LoadApp(Hass):
     def note_plan(self, plan: DeadlinePlan | None, mode_reason: str | None) -> None:
         """The controller's plan for this load this cycle, before its command is applied."""
         if self.goals is not None:
-            self.goals.plan, self.goals.mode_reason = plan, mode_reason
+            line = self.goals.note(plan, mode_reason)
+            if line is not None:
+                self.log(line, level="WARNING")
 
     def goal_attributes(self) -> dict[str, Any]:
         """Attributes of the state entity that show the plan."""

@@ -66,6 +66,14 @@ class GoalReader:
         energy_wh = self._needed_wh() if ready_by_s is not None else None
         return ChargeGoal(ready_by_s, energy_wh, prices, s.max_price)
 
+    def note(self, plan: DeadlinePlan | None, mode_reason: str | None) -> str | None:
+        """Keep this cycle's plan; a line to log when a predicted miss begins."""
+        missed_before = self.plan is not None and self.plan.miss_s > 0
+        self.plan, self.mode_reason = plan, mode_reason
+        if plan is not None and plan.miss_s > 0 and not missed_before:
+            return f"{plan.reason} (ready by {_iso(plan.ready_by_s)})"
+        return None
+
     def attributes(self) -> dict[str, Any]:
         """The plan as the load's state entity shows it (None where there is none)."""
         plan = self.plan
