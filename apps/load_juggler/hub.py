@@ -246,6 +246,11 @@ class Hub(Hass):
         result = controller.step(now_s, readings)
         self.last_result = result
         ctx = dataclasses.replace(ctx, site=site_view(result))
+        for name, load in loads.items():
+            try:
+                load.note_plan(result.plans.get(name), result.mode_reasons.get(name))
+            except Exception as err:  # the plan is shown only; never stop the cycle for it
+                self.log(f"load '{name}' failed to take its plan: {err}", level="ERROR")
         for name, command in result.commands.items():
             self._apply(loads.get(name), name, command, ctx)
         for name in sorted(unplaced):

@@ -284,8 +284,8 @@ def test_switch_settings_and_problems() -> None:
         "app 'boiler': key 'switch' = 'light.boiler' is invalid: must be an entity of domain "
         "switch or input_boolean",
         "app 'boiler': key 'max_a' = 10 is invalid: unknown key; allowed: auto_remap, circuit, "
-        "fix_mode_options, hub, idle_timeout_s, mode, mode_select, phase_map, phases, "
-        "power_sensor, power_w, priority, schedule, switch",
+        "fix_mode_options, hub, idle_timeout_s, max_price, mode, mode_select, phase_map, phases, "
+        "power_sensor, power_w, price_attribute, price_sensor, priority, schedule, switch",
     ]
 
 

@@ -195,7 +195,8 @@ def test_bad_hub_config_allocates_nothing_and_says_why(
         "app 'lj_hub': key 'circuits.garage.parent' = 'panel' is invalid: must be another circuit "
         "id (none) or omitted for the main breaker",
         "app 'lj_hub': key 'perid_s' = 5 is invalid: unknown key; did you mean 'period_s'? "
-        "allowed: battery, circuits, control, dry_run, entity_prefix, inverter, period_s, "
+        "allowed: battery, capacity_limit_w, capacity_window_s, circuits, control, dry_run, "
+        "entity_prefix, inverter, period_s, "
         "republish_s, sensors, site, state_file",
     ]
     tick_timers = [
@@ -224,11 +225,12 @@ def test_bad_load_app_fails_alone(
         "solar_priority, solar_only, excess, off",
         "app 'evse_bad': key 'min_a' = 0 is invalid: must be a number > 0 and <= 80",
         "app 'evse_bad': key 'max_amps' = 16 is invalid: unknown key; did you mean 'max_a'? "
-        "allowed: auto_remap, charger, circuit, conn_id, connectors, device, devid, entities, "
-        "failsafe_a, failsafe_profile_id, fix_mode_options, hub, "
-        "idle_power_w, idle_timeout_s, max_a, min_a, mode, mode_select, phase_map, phases, "
-        "priority, profile_id, profile_validity, rate_unit, refresh_s, schedule, stack_level, "
-        "validity_s, verify_s",
+        "allowed: auto_remap, battery_kwh, charge_efficiency, charger, circuit, conn_id, "
+        "connectors, device, devid, entities, failsafe_a, failsafe_profile_id, fix_mode_options, "
+        "hub, idle_power_w, idle_timeout_s, max_a, max_price, min_a, mode, mode_select, "
+        "phase_map, phases, price_attribute, price_sensor, priority, profile_id, "
+        "profile_validity, rate_unit, ready_by, refresh_s, schedule, soc_sensor, stack_level, "
+        "target_energy_kwh, target_soc, validity_s, verify_s",
     ]
     assert published(hass_mocks, "sensor.load_juggler_evse_bad_state")[0] == "error"
     assert ad.apps["lj_hub"].load_names == ["evse1"]

@@ -8,7 +8,7 @@ sections live next to it: `site_config` (site, battery, inverter; also read by s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..engine.control_types import ControlSettings
@@ -111,6 +111,7 @@ def parse_hub(name: str, args: Mapping[str, Any]) -> HubConfig:
     site = _parse_site(r, battery, inverter)
     circuits, members, meters = parse_circuits(r, site.phases)
     control = _parse_control(r, period_s or HUB_DEFAULTS["period_s"])
+    control = _parse_capacity(r, control)
     sensors = _parse_sensors(r, site.phases, has_battery=battery is not None)
     r.finish()
     if r.errors:
@@ -184,6 +185,22 @@ def _parse_control(r: ArgReader, period_s: float) -> ControlSettings:
     )
     c.finish()
     return settings
+
+
+def _parse_capacity(r: ArgReader, control: ControlSettings) -> ControlSettings:
+    """`capacity_limit_w` (the capacity tariff's limit on any window's average import) and
+    `capacity_window_s` [900] (the meter's averaging window, aligned to the clock)."""
+    limit_w = r.number("capacity_limit_w", None, above=0)
+    window_s = r.number("capacity_window_s", control.capacity_window_s, minimum=60, maximum=3600)
+    if r.has("capacity_window_s") and not r.has("capacity_limit_w"):
+        r.error("capacity_window_s", r.raw("capacity_window_s"), "needs capacity_limit_w")
+    if limit_w is None:
+        return control
+    return replace(
+        control,
+        capacity_limit_w=float(limit_w),
+        capacity_window_s=float(window_s or control.capacity_window_s),
+    )
 
 
 def _stale(c: ArgReader, key: str, default: float, period_s: float) -> float:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from .capacity import CapacityState
+from .deadline import ChargeGoal, DeadlinePlan
 from .model import BatteryConfig, Circuit, Decision, InverterLimits, Load, Mode, Site, Snapshot
 
 if TYPE_CHECKING:
@@ -38,6 +40,10 @@ class ControlSettings:
     sensor_stale_timeout_s: float = 300.0
     # Meter error allowed above a load's command before the excess counts as background.
     draw_tolerance_a: float = 1.0
+    # Capacity tariff (see `capacity`): the highest average import allowed over any window of
+    # `capacity_window_s`, aligned to the clock; None = no such tariff.
+    capacity_limit_w: float | None = None
+    capacity_window_s: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class LoadReading:
     `rest`, when set, says the device wants no current now (see `Rest`). `keeps_running`, when
     set, says why a running device goes on drawing whatever it is told for now (an SG Ready
     heat pump inside its `min_state_s`): the controller keeps it on, reserved, rather than give
-    the current it still draws to other loads.
+    the current it still draws to other loads. `goal`, when set, carries the load's deadline
+    and prices (see `deadline.ChargeGoal`).
     """
 
     connected: bool = True
@@ -82,6 +89,7 @@ class LoadReading:
     available: bool = True
     rest: Rest | None = None
     keeps_running: str | None = None
+    goal: ChargeGoal | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,8 @@ class CycleResult:
     left, engine error or recovery). `overloads` lists every node phase measured above its
     limit this cycle; `warnings` are lines to log at WARNING, each once per episode (a glitch
     reading with its raw value, a stale circuit meter, a load that stopped obeying).
+    `plans` holds each deadline's plan, `mode_reasons` why a load runs in another mode than its
+    own (a deadline, a price), `capacity` the capacity tariff's running window.
     """
 
     now_s: float
@@ -186,6 +196,9 @@ class CycleResult:
     #: What was learned of the wiring this cycle (`engine.phase_watch`): a load's real phase,
     #: a remap, a backwards grid meter, the lines a car uses.
     phase_events: tuple[PhaseEvent, ...] = ()
+    plans: dict[str, DeadlinePlan] = field(default_factory=dict)
+    mode_reasons: dict[str, str] = field(default_factory=dict)
+    capacity: CapacityState | None = None
 
 
 __all__ = [

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .allocate import allocate
+from .charge_planner import CapacityLimit, ChargePlanner
 from .charge_units import UnitHolders, waiting_for_unit, waiting_reason
 from .command_writer import safe_command, write_commands
 from .control_types import (
@@ -88,6 +89,8 @@ class Controller:
         self._levels: BatteryLevels | None = None
         self._watch = OverloadWatch()
         self._units = UnitHolders()
+        self._planner = ChargePlanner(self._allocate)
+        self._capacity = CapacityLimit(plant.settings)
 
     @property
     def plant(self) -> SiteConfig:
@@ -131,6 +134,7 @@ class Controller:
         self._memory = carried_memory(self._memory, self._plant.loads, plant.loads)
         self._plant = plant
         self._inputs.adopt(plant, self._memory)
+        self._capacity.adopt(plant.settings)
 
     # ------------------------------------------------------------------------------- the cycle
 
@@ -156,7 +160,12 @@ class Controller:
         self._adopt_view()
         raw = readings
         readings = self._phases.view_readings(readings)
+        voltage_v = self._plant.site.voltage_v
+        readings, plans, mode_reasons = self._planner.apply(
+            now_s, readings, self._plant.loads, voltage_v
+        )
         inputs = self._inputs.read(now_s, readings, self._levels, warnings)
+        inputs = replace(inputs, snapshot=self._capacity.limit(now_s, readings, inputs.snapshot))
         phase_events.extend(self._phases.observe(raw, inputs.frame.measured_a))
         stale = self._grid_stale(now_s, messages)
         overloads, began = self._watch.observe(
@@ -184,6 +193,7 @@ class Controller:
             status = SiteStatus.GRID_STALE
         self._stale = stale
         self._status = status
+        self._planner.observe(snapshot)
         self._adopt_view()  # a remap or a doubt applies from the next cycle on
         return CycleResult(
             now_s=now_s,
@@ -195,6 +205,9 @@ class Controller:
             overloads=tuple(overloads),
             warnings=tuple(warnings),
             phase_events=tuple(phase_events),
+            plans=plans,
+            mode_reasons=mode_reasons,
+            capacity=self._capacity.state,
         )
 
     def _grid_stale(self, now_s: float, messages: list[str]) -> bool:

@@ -25,7 +25,9 @@ from typing import Any, ClassVar
 from appdaemon.plugins.hass.hassapi import Hass
 
 from ..config import LoadConfigError, LoadSettings
+from ..config.kinds.charge_goal import ChargeGoalSettings
 from ..engine.control_types import Command, LoadReading, LoadState
+from ..engine.deadline import ChargeGoal, DeadlinePlan
 from ..engine.model import Load, LoadKind, Mode, Site
 from ..problems import report_config_problems
 from .capabilities import (
@@ -36,6 +38,7 @@ from .capabilities import (
     LoadDevice,
     NeedsUpkeep,
 )
+from .charge_goal_reader import GoalReader
 from .device_host import AppDeviceHost
 from .effective_mode import ModeChoice, ModeInputs, effective_mode
 from .hub_link import REGISTER_CHECK_S, HubLink
@@ -224,7 +227,40 @@ class LoadApp(Hass):
         except Exception as err:
             self.log(f"could not read the device: {type(err).__name__}: {err}", level="WARNING")
             reading = LoadReading(connected=False, drawing=False, draw_a=None, available=False)
-        return dataclasses.replace(reading, mode=self.reading_mode(ctx.now_utc))
+        return dataclasses.replace(
+            reading, mode=self.reading_mode(ctx.now_utc), goal=self.charge_goal(ctx, reading)
+        )
+
+    # -- deadlines and prices (a kind with goal options sets `goals` in `build_device`)
+
+    goals: GoalReader | None = None
+
+    def goal_reader(self, settings: ChargeGoalSettings | None) -> GoalReader | None:
+        """The reader of a kind's goal options, None without any."""
+        if settings is None:
+            return None
+        return GoalReader(settings, self.host.state, lambda line: self.log(line, level="WARNING"))
+
+    def charge_goal(self, ctx: CycleContext, reading: LoadReading) -> ChargeGoal | None:
+        """This cycle's deadline and prices for the controller (`charge_goal_reader`); the
+        session's delivered energy is counted too. None: the load has none."""
+        if self.goals is None or self.settings is None:
+            return None
+        self.goals.observe(ctx.now_s, reading, self.settings.phases, ctx.voltage_v)
+        local = self.datetime(aware=True)
+        zone = local.tzinfo if getattr(local, "tzinfo", None) is not None else UTC
+        return self.goals.goal(ctx.now_utc, zone)
+
+    def note_plan(self, plan: DeadlinePlan | None, mode_reason: str | None) -> None:
+        """The controller's plan for this load this cycle, before its command is applied."""
+        if self.goals is not None:
+            line = self.goals.note(plan, mode_reason)
+            if line is not None:
+                self.log(line, level="WARNING")
+
+    def goal_attributes(self) -> dict[str, Any]:
+        """Attributes of the state entity that show the plan."""
+        return {} if self.goals is None else self.goals.attributes()
 
     def apply(self, command: Command, ctx: CycleContext) -> None:
         """Apply the hub's command and publish this load's entities."""
@@ -346,6 +382,7 @@ class LoadApp(Hass):
                 "hub": s.hub,
                 "service_ok": not self.host.failing,
                 **self.device.attributes(),
+                **self.goal_attributes(),
                 **self._dry_run_attributes(),
             },
         )

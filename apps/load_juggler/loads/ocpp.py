@@ -266,6 +266,7 @@ class OcppCharger(LoadApp):
         common, ocpp = parse_ocpp(self.name, args, self.config_item())
         self.ocpp = self._with_device_entities(ocpp, common.phases, args.get("entities"))
         self.charger = OcppDevice(self.host, common, self.ocpp, self._single_charger)
+        self.goals = self.goal_reader(self.ocpp.goal)
         return common, self.charger
 
     def _with_device_entities(

@@ -159,4 +159,5 @@ class SwitchLoad(LoadApp):
 
     def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, SwitchDevice]:
         common, self.switch_cfg = parse_switch(self.name, args)
+        self.goals = self.goal_reader(self.switch_cfg.goal)
         return common, SwitchDevice(self.host, common, self.switch_cfg)

@@ -12,13 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..engine.control_types import Command, ControlSettings, CycleResult, SiteConfig, SiteStatus
+from ..engine.control_types import (
+    Command,
+    ControlSettings,
+    CycleResult,
+    Readings,
+    SiteConfig,
+    SiteStatus,
+)
 from ..engine.controller import AllocateFn, Controller
 from ..engine.model import SITE_NODE
 from ..engine.phase_watch import PhaseEventKind
 from ..engine.site_view import site_view
 from .heat_pump_plant import heat_pump_metrics
 from .metrics import Metrics
+from .plan_metrics import PlanMetrics
 from .plant import SimulatedSite
 from .scenario import Event, Scenario, apply_load, apply_site
 from .sim_commands import SimCommands
@@ -121,11 +129,18 @@ class RunResult:
 
 
 def plant_of(scenario: Scenario, settings: ControlSettings | None = None) -> SiteConfig:
+    settings = settings or ControlSettings()
+    if scenario.plan.capacity_limit_w is not None:
+        settings = replace(
+            settings,
+            capacity_limit_w=scenario.plan.capacity_limit_w,
+            capacity_window_s=scenario.plan.capacity_window_s,
+        )
     return SiteConfig(
         site=scenario.site.site,
         circuits=scenario.circuits,
         loads=tuple(spec.load for spec in scenario.loads),
-        settings=settings or ControlSettings(),
+        settings=settings,
     )
 
 
@@ -196,6 +211,7 @@ def run(
     limits.update({c.id: c.limit_a for c in scenario.circuits})
     metrics = Metrics(limits_a=limits, phases=plant.phases)
     metrics.phase_remaps = {load_id: [] for load_id in modes}
+    plan_metrics = PlanMetrics(scenario.plan)
     pending = list(scenario.timeline)
     commands: dict[str, Command] = {}
     step_count = max(1, round(scenario.duration_s / scenario.step_s))
@@ -219,10 +235,13 @@ def run(
             if controller_plant is not None:
                 controller.replace_plant(controller_plant)
                 metrics.limits_a[SITE_NODE] = controller_plant.site.main_breaker_a
+        delivered_wh = dict(metrics.energy_wh)  # what each load drew before this step
         grid_a, nodes = _measure(plant, metrics, modes, scenario.step_s, t_s)
+        clock_s = scenario.plan.start_s + t_s
+        _measure_plan(plan_metrics, plant, delivered_wh, clock_s, grid_a, scenario.step_s)
         messages.extend((t_s, line) for line in commanded.upkeep(t_s, _delivered(plant, scenario)))
         live = commanded.modes(modes, t_s)
-        result = _decide(controller, plant, metrics, live, grid_a, t_s)
+        result = _decide(controller, plant, metrics, live, grid_a, t_s, (scenario, delivered_wh))
         commands = result.commands
         messages.extend((t_s, message) for message in result.messages)
         if not (keep_steps or keep_series):
@@ -239,7 +258,11 @@ def run(
     return RunResult(
         scenario=scenario,
         final=final_of(commands),
-        metrics={**metrics.as_dict(), **heat_pump_metrics(plant.heat_pumps)},
+        metrics={
+            **metrics.as_dict(),
+            **heat_pump_metrics(plant.heat_pumps),
+            **plan_metrics.as_dict(),
+        },
         steps=steps,
         messages=messages,
         series=series,
@@ -299,11 +322,21 @@ def _decide(
     modes: dict[str, str],
     grid_a: tuple[float, ...],
     t_s: float,
+    planned: tuple[Scenario, dict[str, float]] | None = None,
 ) -> CycleResult:
-    """One controller cycle on what the hub would read; its commands go to the devices."""
+    """One controller cycle on what the hub would read; its commands go to the devices.
+
+    With a scenario plan the controller's clock is the wall clock (`start` + t) and each
+    charger's reading carries its goal, as a charger app's would.
+    """
     readings = plant.readings(grid_a, modes, t_s)
+    clock_s = t_s
+    if planned is not None:
+        scenario, delivered_wh = planned
+        clock_s = scenario.plan.start_s + t_s
+        readings = _with_goals(readings, scenario, delivered_wh)
     started = time.perf_counter()
-    result = controller.step(t_s, readings)
+    result = controller.step(clock_s, readings)
     metrics.add_cycle_ms((time.perf_counter() - started) * 1000.0)
     plant.apply(result.commands, site_view(result), t_s, modes)
     for load_id, command in result.commands.items():
@@ -315,6 +348,32 @@ def _decide(
         if event.notify:
             metrics.notifications.append([t_s, event.message])
     return result
+
+
+def _with_goals(readings: Readings, scenario: Scenario, delivered_wh: dict[str, float]) -> Readings:
+    """Each load's reading with the goal its charger app would send (energy still needed)."""
+    if not (scenario.plan.goals or scenario.plan.prices):
+        return readings
+    loads = dict(readings.loads)
+    for load_id, reading in readings.loads.items():
+        goal = scenario.plan.goal(load_id, delivered_wh.get(load_id, 0.0))
+        if goal is not None:
+            loads[load_id] = replace(reading, goal=goal)
+    return replace(readings, loads=loads)
+
+
+def _measure_plan(
+    plan_metrics: PlanMetrics,
+    plant: SimulatedSite,
+    delivered_wh: dict[str, float],
+    clock_s: float,
+    grid_a: tuple[float, ...],
+    step_s: float,
+) -> None:
+    """The plan's metrics for this step: import (cost, capacity) and each goal's progress."""
+    plan_metrics.add_step(clock_s, sum(grid_a) * plant.site.site.voltage_v, step_s)
+    for load_id in plan_metrics.plan.goals:
+        plan_metrics.add_load(load_id, clock_s, delivered_wh.get(load_id, 0.0))
 
 
 def _plot_values(

@@ -16,7 +16,7 @@ lists every key with its default. The parts: `scenario_site` (site, battery, inv
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from .scenario_loads import (
     parse_load,
     parse_unit,
 )
+from .scenario_plan import ScenarioPlan, split_plan
 from .scenario_site import (
     BATTERY_KEYS,
     DEFAULT_CAPACITY_WH,
@@ -99,6 +100,8 @@ class Scenario:
     timeline: tuple[Event, ...]
     #: Circuits with their own current meter: the readings carry their measured currents.
     metered_circuits: frozenset[str] = frozenset()
+    #: Wall clock, prices, capacity tariff and car goals (`scenario_plan`).
+    plan: ScenarioPlan = field(default_factory=ScenarioPlan)
 
 
 # ------------------------------------------------------------------------------- the timeline
@@ -111,8 +114,8 @@ TOP_KEYS = ("name", "step_s", "duration_s", "site", "circuits", "units", "loads"
 
 def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Scenario:
     """Check a loaded YAML document; `validate` is the engine's configuration check."""
-    top = mapping("scenario", "(top level)", data)
-    known_keys("scenario", top, TOP_KEYS)
+    top, plan = split_plan(mapping("scenario", "(top level)", data))
+    known_keys("scenario", top, (*TOP_KEYS, "start", "prices"))
     name = top.get("name", "scenario")
     if not isinstance(name, str):
         raise ConfigError("scenario", "name", name, "must be a string")
@@ -204,6 +207,7 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
         loads=tuple(specs),
         timeline=tuple(events),
         metered_circuits=frozenset(metered),
+        plan=plan,
     )
 
 

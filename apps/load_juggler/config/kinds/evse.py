@@ -15,6 +15,7 @@ from ...engine.model import LoadKind, Mode
 from ..load_config import LoadConfigError, LoadSettings, slugify
 from ..reader import APPDAEMON_KEYS, ArgReader
 from ..schema import Option, OptionType, Schema
+from .charge_goal import GOAL_OPTIONS, ChargeGoalSettings, read_goal
 from .common import COMMON_OPTIONS, read_common
 
 _N = OptionType.NUMBER
@@ -84,7 +85,11 @@ EVSE_OPTIONS = Schema(
     ),
 )
 #: Every option an OCPP charger app reads, common ones first.
-EVSE_SCHEMA = COMMON_OPTIONS.with_defaults("evse", mode=Mode.CONTINUOUS, phases=3) + EVSE_OPTIONS
+EVSE_SCHEMA = (
+    COMMON_OPTIONS.with_defaults("evse", mode=Mode.CONTINUOUS, phases=3)
+    + EVSE_OPTIONS
+    + GOAL_OPTIONS
+)
 
 
 #: Keys of a charger with a list of connectors as a whole (`evse_connectors`).
@@ -128,6 +133,8 @@ class OcppSettings:
     verify_s: float = 30.0
     #: The HA device (name or id) whose entities are looked up; None: the status entity's.
     device: str | None = None
+    #: Deadline and tariff options (`charge_goal`); None when none is configured.
+    goal: ChargeGoalSettings | None = None
 
     @property
     def failsafe_stack_level(self) -> int:
@@ -174,6 +181,7 @@ def parse_ocpp(
     idle_w = o["idle_power_w"].read(r)
     idle_s = o["idle_timeout_s"].read(r)
     verify_s = o["verify_s"].read(r)
+    goal = read_goal(r)
     entities = _ocpp_entities(r.section("entities"), charger, conn_id, connectors, common.phases)
     for key in sorted(_UNIT_KEYS):
         if args.get(key) is not None:
@@ -199,6 +207,7 @@ def parse_ocpp(
         failsafe_profile_id=failsafe_id,
         verify_s=verify_s if verify_s is not None else o.default("verify_s"),
         device=device,
+        goal=goal,
     )
     return common, settings
 

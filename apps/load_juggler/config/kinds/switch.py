@@ -10,6 +10,7 @@ from ...engine.model import LoadKind, Mode
 from ..load_config import LoadConfigError, LoadSettings
 from ..reader import APPDAEMON_KEYS, ArgReader
 from ..schema import Option, OptionType, Schema
+from .charge_goal import PRICE_OPTIONS, ChargeGoalSettings, read_price_goal
 from .common import COMMON_OPTIONS, read_common
 
 SWITCH_OPTIONS = Schema(
@@ -41,7 +42,11 @@ SWITCH_OPTIONS = Schema(
     ),
 )
 #: Every option a switched load app reads, common ones first.
-SWITCH_SCHEMA = COMMON_OPTIONS.with_defaults("switch", mode=Mode.EXCESS, phases=1) + SWITCH_OPTIONS
+SWITCH_SCHEMA = (
+    COMMON_OPTIONS.with_defaults("switch", mode=Mode.EXCESS, phases=1)
+    + SWITCH_OPTIONS
+    + PRICE_OPTIONS
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class SwitchSettings:
     # On but drawing < `SATISFIED_FRACTION` of its rating for this long (needs `power_sensor`):
     # its reservation is released while it stays switched on (a boiler at temperature).
     idle_timeout_s: float = SWITCH_OPTIONS.default("idle_timeout_s")
+    #: `price_sensor`, `price_attribute`, `max_price` (`charge_goal`); None when not set.
+    goal: ChargeGoalSettings | None = None
 
 
 def parse_switch(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, SwitchSettings]:
@@ -63,6 +70,7 @@ def parse_switch(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, Swit
     switch = o["switch"].read(r)
     sensor = o["power_sensor"].read(r)
     idle_s = o["idle_timeout_s"].read(r)
+    goal = read_price_goal(r)
     r.finish()
     if r.errors:
         raise LoadConfigError(r.errors)
@@ -71,4 +79,5 @@ def parse_switch(name: str, args: Mapping[str, Any]) -> tuple[LoadSettings, Swit
         switch=switch,
         power_sensor=sensor,
         idle_timeout_s=idle_s if idle_s is not None else o.default("idle_timeout_s"),
+        goal=goal,
     )
