@@ -310,7 +310,7 @@ def test_a_charger_waits_for_its_planned_start_and_shows_it(
     assert attrs["planned_start"].startswith("2026-06-01T12:19:48")
     assert attrs["ready_by"] == "2026-06-01T13:00:00+00:00"
     assert attrs["deadline"] == "deadline: waiting for the planned start"
-    assert attrs["mode_reason"] is None
+    assert attrs["mode_reason"] == "mode solar_only as configured"  # no deadline reason yet
     # solar_only without sun before the planned start: the charger is held at 0 A.
     sent = limit_calls(hass_mocks)
     assert sent
@@ -406,7 +406,7 @@ def test_an_excess_boiler_runs_from_the_grid_at_or_below_max_price(
     ]
     assert bool(on_calls) is switched_on
     _state, attrs = published(hass_mocks, "sensor.load_juggler_boiler_state")
-    expected = f"price {price:g} <= max_price 0" if switched_on else None
+    expected = f"price {price:g} <= max_price 0" if switched_on else "mode excess as configured"
     assert attrs["mode_reason"] == expected
 
 
