@@ -187,6 +187,10 @@ class OcppDevice:
         transaction_id = self._status.transaction_id()
         self._profiles.write_limit(target_a, command.write, transaction_id, ctx, command.reason)
 
+    def running_transaction(self) -> int | None:
+        """The running transaction's id (None outside a session; see `ConnectorStatus`)."""
+        return self._status.transaction_id()
+
     def session_changed(self, ctx: CycleContext) -> bool:
         """The connector status or transaction id changed: a transaction that started (or
         changed, or ended) gets the limit in force now, in a profile for it, rather than at the
@@ -376,6 +380,12 @@ class OcppCharger(LoadApp):
         except Exception:
             return False
         return len(ha_charger_ids(sensors)) == 1
+
+    def session_id(self) -> str | None:
+        """The running transaction's id (its delivered energy is kept under it)."""
+        charger = getattr(self, "charger", None)
+        tx = charger.running_transaction() if charger is not None else None
+        return None if tx is None else f"transaction {tx}"
 
     def sibling_loads(self) -> list[OcppCharger]:
         """The loads of this charger app (its connectors; none for a single connector)."""
