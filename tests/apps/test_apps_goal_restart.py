@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import time
 from pathlib import Path
 from typing import Any
 
 from commands_support import HOUSE_A, last_limit
 from lj_support import HUB_ARGS, START, published, set_charger, set_grid, set_solar
 
+from load_juggler.config.kinds.charge_goal import ChargeGoalSettings
+from load_juggler.engine.control_types import LoadReading
 from load_juggler.hub import Hub
+from load_juggler.loads.charge_goal_reader import GoalReader
 from load_juggler.loads.ocpp import OcppCharger
+from load_juggler.state_file import StateFile
 
 STATE = "sensor.load_juggler_evse1_state"
 
@@ -101,3 +106,49 @@ def test_an_unplugged_car_leaves_nothing_kept(
     set_charger(given_that, "cp1", "Available", transaction_id="7")
     time_travel.fast_forward(10).seconds()
     assert "charge_goals" not in json.loads(path.read_text())
+
+
+# ---------------------------------------------- the reader alone: sessions without an id
+
+GOAL = ChargeGoalSettings(ready_by=time(7, 0), target_energy_kwh=20.0)
+DRAWING = LoadReading(connected=True, draw_a=(10.0, 10.0, 10.0))
+
+
+def counted(store: StateFile, settings: ChargeGoalSettings = GOAL) -> GoalReader:
+    """A reader as a charger without a transaction id has it (the session: its connection)."""
+    return GoalReader(
+        settings, lambda _e, _a: None, lambda _l: None, ("car", lambda: store, lambda: None)
+    )
+
+
+def test_without_an_id_a_connection_kept_across_the_restart_goes_on() -> None:
+    store = StateFile(None, lambda _line, _level: None)
+    before = counted(store)
+    before.observe(0.0, DRAWING, 3, 230.0)
+    before.observe(3600.0, DRAWING, 3, 230.0)  # 30 A x 230 V for 1 h = 6900 Wh
+    after = counted(store)
+    after.observe(4000.0, DRAWING, 3, 230.0)  # still plugged in at start
+    assert after.delivered_wh == 6900.0
+
+
+def test_without_an_id_a_car_unplugged_at_start_begins_a_new_session() -> None:
+    store = StateFile(None, lambda _line, _level: None)
+    before = counted(store)
+    before.observe(0.0, DRAWING, 3, 230.0)
+    before.observe(3600.0, DRAWING, 3, 230.0)
+    after = counted(store)
+    after.observe(4000.0, LoadReading(connected=False, draw_a=(0.0, 0.0, 0.0)), 3, 230.0)
+    assert store.get("charge_goals") == {}
+    after.observe(4100.0, LoadReading(connected=True, draw_a=(0.0, 0.0, 0.0)), 3, 230.0)
+    assert after.delivered_wh == 0.0  # plugged in again: not the session kept before
+
+
+def test_a_goal_without_target_energy_keeps_nothing() -> None:
+    store = StateFile(None, lambda _line, _level: None)
+    soc_goal = ChargeGoalSettings(
+        ready_by=time(7, 0), soc_sensor="sensor.car_soc", battery_kwh=60.0, target_soc=80.0
+    )
+    reader = counted(store, soc_goal)
+    reader.observe(0.0, DRAWING, 3, 230.0)
+    reader.observe(3600.0, DRAWING, 3, 230.0)
+    assert store.get("charge_goals") == {}

@@ -249,7 +249,7 @@ class LoadApp(Hass):
 
     def _goal_store(self) -> StateFile | None:
         """The hub's state file, where the session's delivered energy is kept."""
-        link = self._link
+        link = getattr(self, "_link", None)
         return link.hub_state() if link is not None else None
 
     def session_id(self) -> str | None:

@@ -86,7 +86,7 @@ class GoalReader:
     def _restore(self, connected: bool, session_id: str | None) -> None:
         """At start: the count of the session still running, kept before the restart. The
         same transaction id, or (no id known) a connection that was still on then and is now."""
-        store = self._keep[1]() if self._keep is not None else None
+        store = self._store()
         if store is None or not connected or self._keep is None:
             return
         kept = store.get(STATE_SECTION).get(self._keep[0])
@@ -102,9 +102,15 @@ class GoalReader:
         self._connected = True
         self._saved = (session, self.delivered_wh)
 
+    def _store(self) -> StateFile | None:
+        """The hub's state file, only for a goal counted in delivered energy."""
+        if self._keep is None or self.settings.target_energy_kwh is None:
+            return None
+        return self._keep[1]()
+
     def _save(self) -> None:
         """Keep this session's count in the hub state file (none while unplugged)."""
-        store = self._keep[1]() if self._keep is not None else None
+        store = self._store()
         if store is None or self._keep is None:
             return
         saved = self._saved
