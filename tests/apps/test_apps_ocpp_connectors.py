@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from lj_support import HUB_ARGS, START, limit_calls, logs, published, set_grid, set_solar
-from test_apps_ocpp_session import old_integration
+from test_apps_ocpp_session import use_old_integration
 
 from load_juggler.engine.model import ChargeUnit
 from load_juggler.hub import Hub
@@ -167,7 +167,7 @@ def test_an_old_integration_reaches_a_two_plug_charger_without_devid(
 ) -> None:
     """Both connectors are one charger: without devid the integration's first charger is it."""
     calls: list[dict[str, Any]] = []
-    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    use_old_integration(hass_mocks, calls)
     build(ad, given_that, unit_max_a=16)
     time_travel.fast_forward(15).seconds()
     without = [c for c in calls if "devid" not in c]
@@ -181,7 +181,7 @@ def test_an_old_integration_with_another_charger_next_to_the_plugs_gets_nothing(
     """A single-connector charger app next to a two-plug one: a call without devid could
     reach either, so none is made (the plugs have no app of their own to ask)."""
     calls: list[dict[str, Any]] = []
-    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    use_old_integration(hass_mocks, calls)
     build(ad, given_that, unit_max_a=16)
     set_connector(given_that, 1, cpid="cp3")  # not read: cp3 has one connector
     ad(OcppCharger, "evse3", hub="lj_hub", charger="cp3", circuit="garage")

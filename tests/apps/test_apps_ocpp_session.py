@@ -172,11 +172,26 @@ def old_integration(calls: list[dict[str, Any]]) -> Any:
     return call_service
 
 
+def use_old_integration(hass_mocks: Any, calls: list[dict[str, Any]]) -> None:
+    """An integration before 0.8.0, and `get_state("sensor")` answered as AppDaemon does
+    (every sensor's state by entity id), so the app can count HA's OCPP chargers."""
+    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    get_state = hass_mocks.hass_functions["get_state"]
+    every = get_state.side_effect
+
+    def by_domain(entity_id: str | None = None, **kw: Any) -> Any:
+        if entity_id == "sensor":
+            return {k: v for k, v in every().items() if k.startswith("sensor.")}
+        return every(entity_id, **kw)
+
+    get_state.side_effect = by_domain
+
+
 def test_an_old_integration_gets_calls_without_devid_when_one_charger(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
     calls: list[dict[str, Any]] = []
-    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    use_old_integration(hass_mocks, calls)
     cp = site(ad, given_that, "Charging", tx="7")
     time_travel.fast_forward(5).seconds()
     assert cp.last_sent_a == 6.0
@@ -198,7 +213,7 @@ def test_an_old_integration_with_two_chargers_gets_nothing_and_one_error(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
     calls: list[dict[str, Any]] = []
-    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    use_old_integration(hass_mocks, calls)
     cp = site(ad, given_that, "Charging", tx="7")
     set_charger(given_that, "cp2", "Charging", transaction_id="8")
     ad(OcppCharger, "evse2", hub="lj_hub", charger="cp2")
@@ -209,6 +224,38 @@ def test_an_old_integration_with_two_chargers_gets_nothing_and_one_error(
     errors = logs(hass_mocks, "Upgrade the HA OCPP integration to 0.8.0", "ERROR")
     assert len(errors) == 2  # one per charger app, once
     assert any("charger 'cp1'" in e for e in errors)
+
+
+def test_an_old_integration_at_start_before_the_second_charger_app_registers(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """The hub lists evse1 only, but HA already shows a second OCPP charger (cp2, its app not
+    started yet): a call without devid could reach cp2, so none is made and the user is told."""
+    calls: list[dict[str, Any]] = []
+    use_old_integration(hass_mocks, calls)
+    set_charger(given_that, "cp2", "Charging", transaction_id="8")
+    cp = site(ad, given_that, "Charging", tx="7")
+    time_travel.fast_forward(15).seconds()
+    assert calls and all("devid" in c for c in calls)
+    assert cp.last_sent_a is None
+    errors = logs(hass_mocks, "Upgrade the HA OCPP integration to 0.8.0", "ERROR")
+    assert len(errors) == 1 and "charger 'cp1'" in errors[0]
+    assert logs(hass_mocks, "sending without 'devid'", "WARNING") == []
+
+
+def test_an_old_integration_counts_a_two_plug_charger_in_ha_as_one(
+    ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
+) -> None:
+    """HA's OCPP sensors: cp1 and, under per-connector names, its own second plug: one
+    charger, so the call goes without devid."""
+    calls: list[dict[str, Any]] = []
+    use_old_integration(hass_mocks, calls)
+    given_that.state_of("sensor.cp1_connector_2_status_connector").is_set_to("Available")
+    cp = site(ad, given_that, "Charging", tx="7")
+    time_travel.fast_forward(5).seconds()
+    assert cp.last_sent_a == 6.0
+    assert any("devid" not in c for c in calls)
+    assert logs(hass_mocks, "upgrade", "ERROR") == []
 
 
 def test_other_service_errors_are_not_taken_for_an_old_integration(
@@ -369,7 +416,7 @@ def test_a_second_charger_stops_calls_without_devid(
     ad: Any, given_that: Any, hass_mocks: Any, time_travel: Any
 ) -> None:
     calls: list[dict[str, Any]] = []
-    hass_mocks.hass_functions["call_service"].side_effect = old_integration(calls)
+    use_old_integration(hass_mocks, calls)
     site(ad, given_that, "Charging", tx="7")
     time_travel.fast_forward(5).seconds()
     assert any("devid" not in c for c in calls)  # alone: sent without devid

@@ -147,3 +147,33 @@ def test_commands_must_be_a_list_of_mappings() -> None:
 def test_the_readme_documents_the_commands_key() -> None:
     assert "commands" in EVENT_KEYS
     assert "commands" in scenario_format_names("timeline[]")
+
+
+def test_until_counts_on_the_scenario_wall_clock() -> None:
+    """With `start` 20:00 (+02:00), `until: "22:00"` is two hours later (t = 7200), as a
+    deadline's "HH:MM" is; on the bare clock (t = 0 is 00:00 UTC) it would be t = 79200."""
+    data = {
+        "name": "evening",
+        "start": "2026-06-01T20:00:00+02:00",
+        "duration_s": 7300,
+        "step_s": 5,
+        "site": {"main_breaker_a": 25, "house_a": [4.0, 4.0, 4.0]},
+        "loads": [{"id": "evse1", "mode": "off"}],
+        "timeline": [
+            {
+                "t": 0,
+                "commands": [
+                    {"command": "set_mode", "load": "evse1", "mode": "continuous", "until": "22:00"}
+                ],
+            }
+        ],
+    }
+    result = run(parse_scenario(data), FAST)
+    evse1 = series(result, "evse1")
+    assert evse1[7195.0] == 16.0
+    assert evse1[7200.0] == 0.0
+    # 22:00 at +02:00 is 20:00 UTC, the instant the desk names.
+    assert (
+        7200.0,
+        "override: evse1: set_mode continuous ended (until 2026-06-01T20:00:00+00:00)",
+    ) in result.messages

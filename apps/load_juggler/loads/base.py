@@ -30,6 +30,7 @@ from ..engine.control_types import Command, LoadReading, LoadState
 from ..engine.deadline import ChargeGoal, DeadlinePlan
 from ..engine.model import Load, LoadKind, Mode, Site
 from ..problems import report_config_problems
+from ..state_file import StateFile
 from .capabilities import (
     DEFAULT_STALE_TIMEOUT_S,
     ChecksEntities,
@@ -239,7 +240,22 @@ class LoadApp(Hass):
         """The reader of a kind's goal options, None without any."""
         if settings is None:
             return None
-        return GoalReader(settings, self.host.state, lambda line: self.log(line, level="WARNING"))
+        return GoalReader(
+            settings,
+            self.host.state,
+            lambda line: self.log(line, level="WARNING"),
+            (self.name, self._goal_store, self.session_id),
+        )
+
+    def _goal_store(self) -> StateFile | None:
+        """The hub's state file, where the session's delivered energy is kept."""
+        link = getattr(self, "_link", None)
+        return link.hub_state() if link is not None else None
+
+    def session_id(self) -> str | None:
+        """The running charging session's id (a kind that knows one says it), else None: the
+        session is then told by when its connection began."""
+        return None
 
     def charge_goal(self, ctx: CycleContext, reading: LoadReading) -> ChargeGoal | None:
         """This cycle's deadline and prices for the controller (`charge_goal_reader`); the

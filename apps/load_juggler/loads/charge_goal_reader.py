@@ -5,7 +5,10 @@ controller plans with (`engine.deadline`).
 `input_datetime` (its `timestamp` attribute when it has a date, else its time of day). What is
 still needed comes from the car's SoC sensor (`(target_soc - soc) x battery_kwh /
 charge_efficiency`) or from `target_energy_kwh` minus what the charger has delivered in this
-session (its measured draw, summed here; a new session starts over). Prices come from the
+session (its measured draw, summed here; a new session starts over). That count is kept in the
+hub's state file (section `charge_goals`, by load name, with the session it belongs to: the
+charger's transaction id, else when the connection began) so an AppDaemon restart in the middle
+of a session goes on from it; a different session starts from 0. Prices come from the
 price sensor (`prices.read_prices`). Anything unreadable leaves that part out: no deadline
 is better than a wrong one, and the load then simply follows its mode.
 """
@@ -22,14 +25,27 @@ from ..config.kinds.charge_goal import ChargeGoalSettings
 from ..engine.control_types import LoadReading
 from ..engine.deadline import ChargeGoal, DeadlinePlan
 from ..prices import read_prices
+from ..state_file import StateFile
 
 StateFn = Callable[[str, str | None], Any]
+#: The hub state file's section: each load's session and energy delivered in it.
+STATE_SECTION = "charge_goals"
+#: The kept count moves in steps of this much (a restart loses less; no write every cycle).
+SAVE_STEP_WH = 100.0
 
 
 class GoalReader:
     """Builds one charger's `ChargeGoal` per cycle; keeps the session's delivered energy."""
 
-    def __init__(self, settings: ChargeGoalSettings, state: StateFn, warn: Callable[[str], None]):
+    def __init__(
+        self,
+        settings: ChargeGoalSettings,
+        state: StateFn,
+        warn: Callable[[str], None],
+        keep: tuple[str, Callable[[], StateFile | None], Callable[[], str | None]] | None = None,
+    ):
+        """`keep`: (load name, the hub's state file, the running session's id such as the
+        charger's transaction id, None when unknown) to keep the count across restarts."""
         self.settings = settings
         self._state = state
         self._warn = warn
@@ -39,17 +55,81 @@ class GoalReader:
         self._connected = False
         self.plan: DeadlinePlan | None = None
         self.mode_reason: str | None = None
+        self._keep = keep
+        self._session: str | None = None
+        self._restored = False
+        self._saved: tuple[str | None, float] | None = None
 
     def observe(self, now_s: float, reading: LoadReading, phases: int, voltage_v: float) -> None:
         """Add the draw since the last cycle to the session; a new connection starts over."""
+        session_id = self._keep[2]() if self._keep is not None else None
+        if not self._restored:
+            self._restored = True
+            self._restore(bool(reading.connected), session_id)
         if reading.connected and not self._connected:
             self.delivered_wh = 0.0
+            self._session = session_id or f"since {_iso(now_s)}"
+        elif reading.connected and session_id is not None and self._session != session_id:
+            if self._session is not None and not self._session.startswith("since "):
+                self.delivered_wh = 0.0  # another transaction on the same connection
+            self._session = session_id
         self._connected = bool(reading.connected)
+        if not self._connected:
+            self._session = None
         if self._last_s is not None and reading.draw_a:
             amps = [a for a in reading.draw_a[:phases] if a is not None and math.isfinite(a)]
             dt_s = max(0.0, now_s - self._last_s)
             self.delivered_wh += sum(max(0.0, a) for a in amps) * voltage_v * dt_s / 3600.0
         self._last_s = now_s
+        self._save()
+
+    def _restore(self, connected: bool, session_id: str | None) -> None:
+        """At start: the count of the session still running, kept before the restart. The
+        same transaction id, or (no id known) a connection that was still on then and is now."""
+        store = self._store()
+        if store is None or not connected or self._keep is None:
+            return
+        kept = store.get(STATE_SECTION).get(self._keep[0])
+        if not isinstance(kept, dict) or not isinstance(kept.get("session"), str):
+            return
+        session = kept["session"]
+        same = session == session_id if session_id is not None else session.startswith("since ")
+        delivered = kept.get("delivered_wh")
+        if not same or not isinstance(delivered, int | float) or not math.isfinite(delivered):
+            return
+        self.delivered_wh = max(0.0, float(delivered))
+        self._session = session
+        self._connected = True
+        self._saved = (session, self.delivered_wh)
+
+    def _store(self) -> StateFile | None:
+        """The hub's state file, only for a goal counted in delivered energy."""
+        if self._keep is None or self.settings.target_energy_kwh is None:
+            return None
+        return self._keep[1]()
+
+    def _save(self) -> None:
+        """Keep this session's count in the hub state file (none while unplugged)."""
+        store = self._store()
+        if store is None or self._keep is None:
+            return
+        saved = self._saved
+        if (
+            saved is not None
+            and saved[0] == self._session
+            and abs(saved[1] - self.delivered_wh) < SAVE_STEP_WH
+        ):
+            return
+        section = store.get(STATE_SECTION)
+        if self._session is None:
+            section.pop(self._keep[0], None)
+        else:
+            section[self._keep[0]] = {
+                "session": self._session,
+                "delivered_wh": round(self.delivered_wh, 1),
+            }
+        store.put(STATE_SECTION, section)
+        self._saved = (self._session, self.delivered_wh)
 
     def goal(self, now: datetime, zone: tzinfo) -> ChargeGoal:
         """This cycle's goal; `now` aware, `zone` the local time zone."""

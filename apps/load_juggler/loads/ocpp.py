@@ -23,7 +23,7 @@ from .ocpp_check import ObeyCheck, Observed
 from .ocpp_discovery import Discovery, discover
 from .ocpp_lines import LineCurrents
 from .ocpp_profiles import ProfileWriter
-from .ocpp_service import ChargeRateService
+from .ocpp_service import ChargeRateService, ha_charger_ids
 from .ocpp_status import (
     CONNECTOR_STATUS,
     FINISHING,
@@ -186,6 +186,10 @@ class OcppDevice:
         target_a = round(command.current_a, 1) if command.on else 0.0
         transaction_id = self._status.transaction_id()
         self._profiles.write_limit(target_a, command.write, transaction_id, ctx, command.reason)
+
+    def running_transaction(self) -> int | None:
+        """The running transaction's id (None outside a session; see `ConnectorStatus`)."""
+        return self._status.transaction_id()
 
     def session_changed(self, ctx: CycleContext) -> bool:
         """The connector status or transaction id changed: a transaction that started (or
@@ -365,7 +369,23 @@ class OcppCharger(LoadApp):
             ocpp = getattr(app, "ocpp", None)
             if ocpp is not None:
                 devids.add(ocpp.devid)
-        return len(devids) == 1
+        return len(devids) == 1 and self._ha_has_one_charger()
+
+    def _ha_has_one_charger(self) -> bool:
+        """True when Home Assistant shows a single OCPP charger. At start a second charger's
+        app may not have registered with the hub yet, so the hub's list alone cannot tell that
+        a call without `devid` (to the integration's first charger) lands on this one."""
+        try:
+            sensors = self.get_state("sensor")
+        except Exception:
+            return False
+        return len(ha_charger_ids(sensors)) == 1
+
+    def session_id(self) -> str | None:
+        """The running transaction's id (its delivered energy is kept under it)."""
+        charger = getattr(self, "charger", None)
+        tx = charger.running_transaction() if charger is not None else None
+        return None if tx is None else f"transaction {tx}"
 
     def sibling_loads(self) -> list[OcppCharger]:
         """The loads of this charger app (its connectors; none for a single connector)."""

@@ -24,6 +24,23 @@ DEVID_SINCE = "0.8.0"
 _DEVID_REFUSED = re.compile(r"(extra keys not allowed|not allowed|invalid|schema).*devid", re.I)
 
 
+_STATUS_ENTITY = re.compile(r"^sensor\.(?P<cpid>.+?)(?:_connector_\d+)?_status_connector$")
+
+
+def ha_charger_ids(sensors: Any) -> set[str]:
+    """The charger ids the OCPP integration publishes in HA: one per
+    `sensor.<cpid>_status_connector` (`sensor.<cpid>_connector_<n>_status_connector` for a
+    charger with several plugs counts as `<cpid>`). `sensors` is `get_state("sensor")`."""
+    if not isinstance(sensors, dict):
+        return set()
+    found = set()
+    for entity_id in sensors:
+        match = _STATUS_ENTITY.match(str(entity_id))
+        if match:
+            found.add(match.group("cpid"))
+    return found
+
+
 def refuses_devid(detail: str) -> bool:
     """True for a schema error that names `devid` (an integration older than 0.8.0)."""
     return bool(_DEVID_REFUSED.search(detail))
@@ -32,8 +49,8 @@ def refuses_devid(detail: str) -> bool:
 class ChargeRateService:
     """`ocpp.set_charge_rate` for one connector, with or without `devid` as the integration takes.
 
-    `single_charger()` tells whether the hub drives this charger only (then the integration's
-    first charger is this one).
+    `single_charger()` tells whether the hub drives this charger only and Home Assistant shows
+    no other OCPP charger (then the integration's first charger is this one).
     """
 
     def __init__(
@@ -60,7 +77,7 @@ class ChargeRateService:
         if not with_devid:
             if not self._single_charger():  # a second charger came: no longer safe
                 self._tell_upgrade("found earlier")
-                return False, "the integration refuses 'devid' and this hub drives several chargers"
+                return False, ("the integration refuses 'devid' and there are several chargers")
             return self._host.call(SERVICE, **data)
         ok, detail = self._host.call(SERVICE, devid=self._ocpp.devid, **data)
         if ok or not refuses_devid(detail):
@@ -88,7 +105,8 @@ class ChargeRateService:
             self._host.log(
                 f"{SERVICE} refuses 'devid' ({detail}): the HA OCPP integration is older than "
                 f"{DEVID_SINCE}, which sends a call without 'devid' to its first charger, and this "
-                f"hub drives several chargers: no limit can reach charger '{self._ocpp.charger}'. "
+                "hub drives several chargers or Home Assistant shows several OCPP chargers: no "
+                f"limit can reach charger '{self._ocpp.charger}'. "
                 f"Upgrade the HA OCPP integration to {DEVID_SINCE} or newer",
                 level="ERROR",
             )

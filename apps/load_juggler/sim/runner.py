@@ -229,7 +229,9 @@ def run(
             event = pending.pop(0)
             controller_plant = _apply_event(event, plant, modes, controller)
             if event.commands or commanded.desk.names() or commanded.desk.distribution:
-                messages.extend((t_s, line) for line in _command(event, commanded, plant))
+                messages.extend(
+                    (t_s, line) for line in _command(event, commanded, plant, scenario.plan.start_s)
+                )
                 shaped = commanded.shaped(controller_plant or controller.plant, _configured(plant))
                 controller_plant = shaped if shaped != controller.plant else None
             if controller_plant is not None:
@@ -239,8 +241,10 @@ def run(
         grid_a, nodes = _measure(plant, metrics, modes, scenario.step_s, t_s)
         clock_s = scenario.plan.start_s + t_s
         _measure_plan(plan_metrics, plant, delivered_wh, clock_s, grid_a, scenario.step_s)
-        messages.extend((t_s, line) for line in commanded.upkeep(t_s, _delivered(plant, scenario)))
-        live = commanded.modes(modes, t_s)
+        # Commands count on the wall clock, as their "HH:MM" ends were read (`parse_commands`).
+        upkeep = commanded.upkeep(clock_s, _delivered(plant, scenario))
+        messages.extend((t_s, line) for line in upkeep)
+        live = commanded.modes(modes, clock_s)
         result = _decide(controller, plant, metrics, live, grid_a, t_s, (scenario, delivered_wh))
         commands = result.commands
         messages.extend((t_s, message) for message in result.messages)
@@ -274,12 +278,16 @@ def _configured(plant: SimulatedSite) -> dict[str, Any]:
     return {load_id: spec.load for load_id, spec in plant.loads.items()}
 
 
-def _command(event: Event, commanded: SimCommands, plant: SimulatedSite) -> list[str]:
-    """An entry's live-mode changes (the select, by hand) and commands, as the hub sees them."""
+def _command(
+    event: Event, commanded: SimCommands, plant: SimulatedSite, start_s: float
+) -> list[str]:
+    """An entry's live-mode changes (the select, by hand) and commands, as the hub sees them,
+    on the wall clock (`start_s` + t)."""
+    clock_s = start_s + event.t_s
     for load_id, change in event.loads.items():
         if "mode" in change:
-            commanded.mode_changed(load_id, event.t_s)
-    return commanded.carry_out(event.commands, event.t_s, _configured(plant))
+            commanded.mode_changed(load_id, clock_s)
+    return commanded.carry_out(event.commands, clock_s, _configured(plant))
 
 
 def _delivered(plant: SimulatedSite, scenario: Scenario) -> dict[str, float]:

@@ -197,7 +197,9 @@ def parse_scenario(data: Any, validate: Callable[..., None] | None = None) -> Sc
 
     last_step_s = (step_count - 1) * step_s
     raw_events = listed("scenario", "timeline", top.get("timeline", []) or [])
-    events = parse_timeline(raw_events, last_step_s, duration_s, site, by_id, circuits, validate)
+    events = parse_timeline(
+        raw_events, last_step_s, duration_s, site, by_id, circuits, validate, plan
+    )
     return Scenario(
         name=name,
         step_s=step_s,

@@ -80,6 +80,8 @@ class ScenarioPlan:
     capacity_window_s: float = DEFAULT_WINDOW_S
     goals: dict[str, GoalSpec] = field(default_factory=dict)
     has_start: bool = False
+    #: `start`'s offset: the zone of the scenario's wall clock ("HH:MM" times).
+    zone: tzinfo = UTC
 
     def goal(self, load_id: str, delivered_wh: float) -> ChargeGoal | None:
         """The `ChargeGoal` a charger app would send for the load now."""
@@ -138,6 +140,7 @@ def split_plan(top: Mapping[str, Any]) -> tuple[dict[str, Any], ScenarioPlan]:
         capacity_window_s=window_s,
         goals=goals,
         has_start="start" in top,
+        zone=zone,
     )
     return rest, plan
 

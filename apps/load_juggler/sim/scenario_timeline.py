@@ -17,6 +17,7 @@ from ..command_schema import CommandRequest
 from ..engine.errors import ConfigError
 from ..engine.model import Circuit
 from .scenario_loads import LoadSpec, apply_load
+from .scenario_plan import ScenarioPlan
 from .scenario_site import SiteSpec, apply_site
 from .scenario_values import choice, known_keys, mapping, non_negative, plain
 from .sim_commands import parse_commands
@@ -98,6 +99,7 @@ def _event(
     t_s: float,
     loads: dict[str, LoadSpec],
     site: SiteSpec,
+    plan: ScenarioPlan,
 ) -> tuple[Event, SiteSpec]:
     """Check one entry against the scenario as the entries before it in time left it; `loads`
     is updated in place, the new site returned."""
@@ -126,7 +128,12 @@ def _event(
                 f"{item}.faults", str(sensor), state, "only the grid meter can read inverted"
             )
     commands = parse_commands(
-        item, raw.get("commands", []), t_s, [spec.load for spec in loads.values()]
+        item,
+        raw.get("commands", []),
+        t_s,
+        [spec.load for spec in loads.values()],
+        plan.start_s,
+        plan.zone,
     )
     event = Event(t_s=t_s, site=site_change, loads=load_changes, faults=faults, commands=commands)
     return event, site
@@ -140,9 +147,12 @@ def parse_timeline(
     loads: Mapping[str, LoadSpec],
     circuits: Sequence[Circuit],
     validate: Callable[..., None] | None,
+    plan: ScenarioPlan | None = None,
 ) -> list[Event]:
     """Entries apply in time order (ties in file order), each on top of the ones before it, and
-    are checked that way: a change that only conflicts with an earlier one is caught here."""
+    are checked that way: a change that only conflicts with an earlier one is caught here.
+    Commands' "HH:MM" times count on `plan`'s wall clock (`start` + t)."""
+    plan = plan or ScenarioPlan()
     timed = sorted(
         (
             (_event_time(raw, i, last_step_s, duration_s), i, raw)
@@ -153,7 +163,7 @@ def parse_timeline(
     events: list[Event] = []
     now_site, now_loads = site, dict(loads)
     for t_s, i, raw in timed:
-        event, now_site = _event(raw, i, t_s, now_loads, now_site)
+        event, now_site = _event(raw, i, t_s, now_loads, now_site, plan)
         if validate is not None:
             try:
                 validate(now_site.site, circuits, [spec.load for spec in now_loads.values()])

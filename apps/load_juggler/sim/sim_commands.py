@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..command_schema import CommandError, CommandRequest, CommandTarget, parse_command
@@ -33,16 +33,24 @@ from .scenario_values import listed, mapping
 NOT_SIMULATED = {"reset_charger": "the simulated chargers keep no charging profiles"}
 
 
-def scenario_clock(t_s: float) -> datetime:
-    """The scenario's clock: t = 0 is 1970-01-01 00:00 UTC, so `until: "07:00"` is t = 25200."""
-    return datetime.fromtimestamp(t_s, UTC)
+def scenario_clock(t_s: float, start_s: float = 0.0, zone: tzinfo = UTC) -> datetime:
+    """The scenario's wall clock at t: `start` + t in `start`'s offset (without a `start`,
+    t = 0 is 1970-01-01 00:00 UTC, so `until: "07:00"` is t = 25200)."""
+    return datetime.fromtimestamp(start_s + t_s, zone)
 
 
 def parse_commands(
-    item: str, raw: Any, t_s: float, loads: Sequence[Load]
+    item: str,
+    raw: Any,
+    t_s: float,
+    loads: Sequence[Load],
+    start_s: float = 0.0,
+    zone: tzinfo = UTC,
 ) -> tuple[CommandRequest, ...]:
     """The `commands:` list of timeline entry `item` at time `t_s`, each checked as the hub
-    checks an HA event; the first problem raised, naming the entry (`commands[1]`)."""
+    checks an HA event on the scenario's wall clock (`start_s`, `zone`: the scenario's `start`),
+    so `until: "22:00"` is 22:00 where a deadline's "07:00" is (the run's desk counts on that
+    clock too); the first problem raised, naming the entry (`commands[1]`)."""
     targets = {ld.id: CommandTarget(ld.id, ld.kind, ld.min_a, ld.max_a) for ld in loads}
     requests: list[CommandRequest] = []
     for index, entry in enumerate(listed(item, "commands", raw)):
@@ -52,9 +60,10 @@ def parse_commands(
         if command in NOT_SIMULATED:
             raise ConfigError(item, key, dict(data), f"{command}: {NOT_SIMULATED[command]}")
         try:
-            requests.append(parse_command(data, scenario_clock(t_s), UTC, targets))
+            request = parse_command(data, scenario_clock(t_s, start_s, zone), zone, targets)
         except CommandError as err:
             raise ConfigError(item, key, dict(data), str(err)) from None
+        requests.append(request)
     return tuple(requests)
 
 
