@@ -214,3 +214,18 @@ def test_exactly_one_heater_and_only_its_keys(heater: dict[str, Any], problem: s
     with pytest.raises(LoadConfigError) as err:
         parse_water_heater("tank", {**TANK, **heater})
     assert problem in str(err.value)
+
+
+def test_a_tank_on_the_entity_of_a_variable_power_load_is_refused(
+    ad: Any, site: Any, hass_mocks: Any
+) -> None:
+    from load_juggler.loads.power import PowerLoad
+
+    set_tank(site, 40)
+    ad(Hub, "lj_hub", **copy.deepcopy(HUB_ARGS))
+    ad(PowerLoad, "diverter", hub="lj_hub", entity=NUMBER, max_power_w=3000)
+    ad(WaterHeater, "tank", **copy.deepcopy({**TANK, **POWER_HEATER}))
+    assert ad.apps["lj_hub"].load_names == ["diverter"]
+    state, attrs = published(hass_mocks, "sensor.load_juggler_tank_state")
+    assert state == "error"
+    assert f"entity {NUMBER} is already driven by app 'diverter'" in attrs["reason"]
