@@ -175,13 +175,17 @@ def test_site_voltage_uses_the_grid_class_ranges(volts: float, ok: bool) -> None
 
 
 def test_the_readme_lists_every_water_heater_option() -> None:
-    from load_juggler.config.kinds.water_heater import TANK_OPTIONS, WATER_HEATER_SCHEMA
+    from load_juggler.config.kinds.water_heater import (
+        HEATER_OPTIONS,
+        TANK_OPTIONS,
+        WATER_HEATER_SCHEMA,
+    )
 
     table = readme_table(
         "### Hot water tank (`module: load_juggler.loads.water_heater`, `class: WaterHeater`)"
     )
     assert table == {
-        **expected(SWITCH_OPTIONS),
+        **expected(HEATER_OPTIONS),
         **expected(TANK_OPTIONS),
         "mode": WATER_HEATER_SCHEMA["mode"].shown_default,
     }

@@ -4,8 +4,10 @@ To the engine the tank is a switched load whose mode is chosen every cycle by it
 (`engine.tank_thermostat`): `off` when the tank is warm enough, at or above `max_c`, or its
 temperature cannot be trusted; `solar_only` / `excess` while it may only take green power;
 `continuous` from the planned latest start before `min_c_by`, in `continuous` and in `boost`.
-The heater sits behind `TankHeater`, so a variable-power or staged element can take the
-switch's place; today it is a switch, driven by the switched load's own device code.
+The heater sits behind `TankHeater`: a switch, a variable-power entity or staged elements,
+each driven by its own load kind's device code (`SwitchDevice`, `PowerDevice`,
+`StagedDevice`); to the engine the tank then is a switched load of `power_w`, a load with a
+current range or a load with steps, and the planner heats at the heater's max power.
 
 Every cycle the temperature and the element's energy feed the thermal model's learner
 (`engine.thermal`); the learned model and the time of the last legionella run are kept in the
@@ -22,6 +24,8 @@ from typing import Any, Protocol
 
 from .. import units
 from ..config import LoadSettings
+from ..config.kinds.power import PowerSettings
+from ..config.kinds.staged import StagedSettings
 from ..config.kinds.water_heater import WaterHeaterSettings, parse_water_heater
 from ..engine.control_types import Command, LoadReading
 from ..engine.model import Mode
@@ -32,10 +36,11 @@ from ..engine.tank_thermostat import (
     TankThermostat,
 )
 from ..engine.thermal import TankLearner, TankModel, model_from_dict, volume_model
-from .base import LoadApp
 from .capabilities import CycleContext, DeviceHost, ExtraEntity
 from .device_host import UNAVAILABLE_STATES
 from .entities import sensor_attrs
+from .power import HeaterWording, PowerDevice
+from .staged import StagedDevice
 from .switch import SwitchDevice
 from .water_heater_mode import HeaterModeSelect
 
@@ -91,6 +96,57 @@ class SwitchHeater(SwitchDevice):
         if str(self.attributes()["actual"]).lower() == "on":
             with self._lock:
                 self._sent_on = None
+        self.apply(command, ctx)
+
+
+def _drawn_w(reading: LoadReading, voltage_v: float) -> float | None:
+    """The total power a reading's per-line draw stands for (None: unknown)."""
+    if not reading.available or reading.draw_a is None:
+        return None
+    return sum(reading.draw_a) * voltage_v
+
+
+class PowerHeater(PowerDevice):
+    """A variable-power element: PowerLoad's device, plus its power for the thermal model (the
+    power sensor, else the entity's set value while enabled, as the device reads it)."""
+
+    _drawn: float | None = None
+
+    def read(self, ctx: CycleContext) -> LoadReading:
+        reading = super().read(ctx)
+        self._drawn = _drawn_w(reading, ctx.voltage_v)
+        return reading
+
+    def element_power_w(self) -> float | None:
+        return self._drawn
+
+    def force_off(self, command: Command, ctx: CycleContext) -> None:
+        """Turn off an enable switch that reads on even if we sent off before (turned on by
+        hand); the value itself is set again by the device whenever the entity shows more."""
+        with self._lock:
+            self._sent_enable = None
+        self.apply(command, ctx)
+
+
+class StagedHeater(StagedDevice):
+    """Staged elements: StagedLoad's device, plus their power for the thermal model (the power
+    sensor, else the rated power of the elements that are on)."""
+
+    _drawn: float | None = None
+
+    def read(self, ctx: CycleContext) -> LoadReading:
+        reading = super().read(ctx)
+        self._drawn = _drawn_w(reading, ctx.voltage_v)
+        return reading
+
+    def element_power_w(self) -> float | None:
+        return self._drawn
+
+    def force_off(self, command: Command, ctx: CycleContext) -> None:
+        """Switch off every element that reads on, even one we switched off before (turned on
+        by hand): forget what was sent, so the device starts from what it reads."""
+        with self._lock:
+            self._sent = [None] * len(self._sent)
         self.apply(command, ctx)
 
 
@@ -359,8 +415,9 @@ def _age_s(full: dict[str, Any], now: datetime) -> float | None:
     return None if newest is None else (now - newest).total_seconds()
 
 
-class WaterHeater(LoadApp):
-    """apps.yaml: the heater `switch` and `power_w`, `temperature_sensor`, `volume_l`, the
+class WaterHeater(HeaterWording):
+    """apps.yaml: the heater (`switch` and `power_w`, `heater_entity` with PowerLoad's options,
+    or `stages` with StagedLoad's), `temperature_sensor`, `volume_l`, the
     thermostat's temperatures (`target_c`, `hysteresis_c`, `max_c`, `min_c` by `min_c_by`)
     and an optional `legionella` run."""
 
@@ -368,9 +425,18 @@ class WaterHeater(LoadApp):
 
     def build_device(self, args: dict[str, Any]) -> tuple[LoadSettings, WaterHeaterDevice]:
         common, self.tank_cfg = parse_water_heater(self.name, args)
-        # The hub's registration checks refuse a second app driving the same switch.
-        self.switch_cfg = self.tank_cfg.heater
-        heater = SwitchHeater(self.host, common, self.tank_cfg.heater)
+        # The hub's registration checks refuse a second app driving the same device.
+        cfg = self.tank_cfg.heater
+        heater: TankHeater
+        if isinstance(cfg, PowerSettings):
+            self.power_cfg = cfg
+            heater = PowerHeater(self.host, common, cfg)
+        elif isinstance(cfg, StagedSettings):
+            self.staged_cfg = cfg
+            heater = StagedHeater(self.host, common, cfg)
+        else:
+            self.switch_cfg = cfg
+            heater = SwitchHeater(self.host, common, cfg)
         memory = ThermalMemory(self.name, self._hub_state)
         return common, WaterHeaterDevice(
             self.host,

@@ -170,3 +170,12 @@ def heat_pump_metrics(devices: dict[str, HeatPumpDevice]) -> dict[str, Any]:
         kind = "sg_ready" if isinstance(device, SgReadyDevice) else "climate"
         result.setdefault(kind, {})[load_id] = device.metrics()
     return result
+
+
+def indoor_temps_c(devices: dict[str, HeatPumpDevice]) -> dict[str, float]:
+    """The house's indoor temperature of each climate boost now (the plot's temperatures)."""
+    return {
+        load_id: device.indoor_c
+        for load_id, device in devices.items()
+        if isinstance(device, ClimateDevice)
+    }

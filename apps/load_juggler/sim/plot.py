@@ -4,8 +4,9 @@ Top: grid current per phase against the main breaker (and every limited circuit'
 phase against its limit), shaded where the grid sensor was stale, the controller measured an
 overload, or the engine failed.
 Middle: each load's commanded current. Then solar production and the engine's surplus, with
-the battery's flow and SoC (second axis) when there is a battery. With water heaters, a last
-panel shows each tank's temperature against its `max_c` and `min_c`.
+the battery's flow and SoC (second axis) when there is a battery. With water heaters or
+climate boosts, a last panel shows the temperatures: each tank's against its `max_c` and
+`min_c`, and next to them the house's indoor temperature of each climate boost.
 """
 
 from __future__ import annotations
@@ -45,8 +46,17 @@ def _shade_faults(ax, result: RunResult) -> None:
                 labelled = True
 
 
-def _plot_tanks(ax, t_min: list[float], tanks: dict[str, list[float]], result: RunResult) -> None:
-    """Each water heater's tank temperature, with its `max_c` (safety stop) and `min_c`."""
+def _plot_temperatures(
+    ax,
+    t_min: list[float],
+    tanks: dict[str, list[float]],
+    indoor: dict[str, list[float]],
+    result: RunResult,
+) -> None:
+    """Each water heater's tank temperature, with its `max_c` (safety stop) and `min_c`, and
+    each climate boost's indoor temperature (dash-dot: the house, not water)."""
+    for load_id, temps in indoor.items():
+        ax.plot(t_min[: len(temps)], temps, ls="-.", label=f"{load_id} indoor")
     specs = {spec.load.id: spec.tank for spec in result.scenario.loads if spec.tank}
     for load_id, temps in tanks.items():
         line = ax.plot(t_min[: len(temps)], temps, label=load_id)
@@ -77,7 +87,9 @@ def write_plot(result: RunResult, path: str | Path) -> Path:
     t_min = [t / 60.0 for t in series.t_s]
     phases = "ABC"[: scenario.site.site.phases]
     tanks = {k: v for k, v in series.tank_c.items() if v}
-    rows, ratios = (4, [3, 2, 2, 2]) if tanks else (3, [3, 2, 2])
+    indoor = {k: v for k, v in series.indoor_c.items() if v}
+    temperatures = bool(tanks or indoor)
+    rows, ratios = (4, [3, 2, 2, 2]) if temperatures else (3, [3, 2, 2])
     fig, axes = plt.subplots(
         rows,
         1,
@@ -132,8 +144,8 @@ def write_plot(result: RunResult, path: str | Path) -> Path:
         )
     ax_power.axhline(0, color="black", lw=0.6)
     ax_power.set_ylabel("power (kW)")
-    if tanks:
-        _plot_tanks(axes[3], t_min, tanks, result)
+    if temperatures:
+        _plot_temperatures(axes[3], t_min, tanks, indoor, result)
         axes[3].set_xlabel("time (min)")
     else:
         ax_power.set_xlabel("time (min)")

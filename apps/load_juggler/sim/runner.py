@@ -24,7 +24,7 @@ from ..engine.controller import AllocateFn, Controller
 from ..engine.model import SITE_NODE
 from ..engine.phase_watch import PhaseEventKind
 from ..engine.site_view import site_view
-from .heat_pump_plant import heat_pump_metrics
+from .heat_pump_plant import heat_pump_metrics, indoor_temps_c
 from .metrics import Metrics
 from .plan_metrics import PlanMetrics
 from .plant import SimulatedSite
@@ -57,6 +57,8 @@ class Series:
     circuits_a: dict[str, list[tuple[float, ...]]] = field(default_factory=dict)
     #: Per water heater, its tank temperature (a bucket keeps the last).
     tank_c: dict[str, list[float]] = field(default_factory=dict)
+    #: Per climate boost, the house's indoor temperature (a bucket keeps the last).
+    indoor_c: dict[str, list[float]] = field(default_factory=dict)
     stride: int = 1
     _in_bucket: int = 0
 
@@ -103,8 +105,15 @@ class Series:
 
     def add_tank_c(self, temps_c: dict[str, float]) -> None:
         """The tanks' temperatures of the cycle `add` just took (after it, same bucket)."""
+        self._add_last(self.tank_c, temps_c)
+
+    def add_indoor_c(self, temps_c: dict[str, float]) -> None:
+        """The climate boosts' indoor temperatures of the cycle `add` just took."""
+        self._add_last(self.indoor_c, temps_c)
+
+    def _add_last(self, series: dict[str, list[float]], temps_c: dict[str, float]) -> None:
         for load_id, temp_c in temps_c.items():
-            values = self.tank_c.setdefault(load_id, [])
+            values = series.setdefault(load_id, [])
             if len(values) < len(self.t_s):
                 values.append(temp_c)
             else:
@@ -258,6 +267,8 @@ def run(
         )  # fmt: skip
         if keep_series and plant.tanks:
             series.add_tank_c({load_id: tank.temp_c for load_id, tank in plant.tanks.items()})
+        if keep_series and plant.heat_pumps:
+            series.add_indoor_c(indoor_temps_c(plant.heat_pumps))
 
     return RunResult(
         scenario=scenario,

@@ -191,7 +191,7 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
     kind = choice(item, "type", data.get("type", "evse"), kinds)
     tank = parse_tank(item, data) if kind == WATER_HEATER else None
     if tank is not None:
-        kind = LoadKind.PLUG.value  # to the engine a tank's heater is a switched load
+        kind = _tank_heater_type(item, data)
     plug = kind == LoadKind.PLUG.value
     watts_kind = kind in (POWER_TYPE, STAGED_TYPE)
     common, evse, plant = COMMON_OPTIONS, EVSE_OPTIONS, PLANT_LOAD_OPTIONS
@@ -273,10 +273,39 @@ def parse_load(data: Mapping[str, Any], site: Site, index: int) -> LoadSpec:
         draw_limit_a=draw_limit,
         power=power,
         staged=staged,
-        tank=_rated(tank.spec, power_w) if tank else None,
+        tank=_rated(tank.spec, _max_power_w(power_w, power, staged)) if tank else None,
         wired_phase_map=wired,
         car_lines=_car_lines(item, data, phases, plug),
     )
+
+
+def _tank_heater_type(item: str, data: Mapping[str, Any]) -> str:
+    """A tank's heater to the engine, as the WaterHeater app's: a plug of `power_w` (a
+    switch), a variable-power load (`max_power_w`, `min_power_w`, `step_w`) or a staged load
+    (`stages`); keys of two of them are refused."""
+    group = {"power_w": "switch"} | dict.fromkeys(POWER_KEYS, POWER_TYPE) | {"stages": STAGED_TYPE}
+    given = [k for k in group if k in data]
+    kinds = {group[k] for k in given}
+    if len(kinds) > 1:
+        raise ConfigError(
+            item,
+            " / ".join(given),
+            [data[k] for k in given],
+            "a tank's heater is one of: power_w (a switch), max_power_w [min_power_w, step_w] "
+            "(a variable-power element) or stages (staged elements)",
+        )
+    return kinds.pop() if kinds and kinds != {"switch"} else LoadKind.PLUG.value
+
+
+def _max_power_w(
+    power_w: float | None, power: PowerSettings | None, staged: StagedSettings | None
+) -> float | None:
+    """The heater's max power, which the tank's planner heats at."""
+    if power is not None:
+        return power.max_power_w
+    if staged is not None:
+        return max(staged.power_w(step) for step in staged.allowed)
+    return power_w
 
 
 def _rated(tank: TankSpec, power_w: float | None) -> TankSpec:
@@ -353,7 +382,9 @@ def load_as_dict(spec: LoadSpec) -> dict[str, Any]:
     if spec.car_lines is not None:
         data["car_lines"] = [LOAD_PHASES[i] for i in spec.car_lines]
     if spec.tank is not None:
-        data.update(tank_as_dict(spec.tank), power_w=load.power_w)
+        data.update(tank_as_dict(spec.tank))
+    if spec.tank is not None and spec.power is None and spec.staged is None:
+        data["power_w"] = load.power_w
     elif spec.power is not None:
         p = spec.power
         data.update(min_power_w=p.min_power_w, max_power_w=p.max_power_w, step_w=p.step_w)

@@ -1,9 +1,13 @@
-"""A hot water tank (kind `plug` to the engine): its options, settings and apps.yaml parser.
+"""A hot water tank: its options, settings and apps.yaml parser.
 
-The heater is a switch with the switched load's own options (`switch`, `power_w`,
-`power_sensor`, `idle_timeout_s`); the tank adds a temperature, the thermostat's temperatures,
-the deadline for `min_c`, an optional legionella run and the volume the thermal model starts
-from. Its `mode` has the tank's words (`boost` instead of `solar_priority`).
+The heater is exactly one of three: a switch with the switched load's own options (`switch`,
+`power_w`, `power_sensor`, `idle_timeout_s`; kind `plug` to the engine), a variable-power entity
+with PowerLoad's options (`heater_entity`, `unit`, `min_power_w`, `max_power_w`, `step_w`,
+`enable_switch`; kind `evse` with its power range) or switched elements with StagedLoad's
+(`stages`, `steps`, `min_on_s`, `min_off_s`; kind `evse` with its steps). The tank adds a
+temperature, the thermostat's temperatures, the deadline for `min_c`, an optional legionella
+run and the volume the thermal model starts from; the planner heats at the heater's max power.
+Its `mode` has the tank's words (`boost` instead of `solar_priority`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from ..load_config import LoadConfigError, LoadSettings
 from ..reader import APPDAEMON_KEYS, ArgReader
 from ..schema import Option, OptionType, Schema
 from .common import COMMON_OPTIONS, read_common
+from .power import POWER_OPTIONS, PowerSettings, read_power_range
+from .staged import STAGED_OPTIONS, StagedSettings, read_stages
 from .switch import SWITCH_OPTIONS, SwitchSettings
 
 _N = OptionType.NUMBER
@@ -130,8 +136,47 @@ _HEATER_MODE = Option(
     parse=_read_heater_mode,
     doc="continuous, solar_only, excess, off (boost: on mode_select)",
 )
-#: Every option a water heater app reads: the common ones (its own `mode`), the heater
-#: switch's, the tank's.
+#: The keys that choose the heater; exactly one of them is given.
+HEATER_KEYS = ("switch", "heater_entity", "stages")
+_ONE_HEATER = "one of switch, heater_entity or stages"
+_SWITCH_ONLY = ("switch", "power_w", "idle_timeout_s")
+_POWER_ONLY = ("unit", "min_power_w", "max_power_w", "step_w", "enable_switch")
+_STAGED_ONLY = ("stages", "steps", "min_on_s", "min_off_s")
+
+
+def _heater_option(option: Option, needed_with: str) -> Option:
+    """A heater kind's option as the tank lists it: required only with its own heater."""
+    if not option.required:
+        return option
+    return replace(option, required=False, default_doc=f"required with `{needed_with}`")
+
+
+#: The heater's options: the switched load's, PowerLoad's (its `entity` named
+#: `heater_entity`) and StagedLoad's; `power_sensor` is shared by all three.
+HEATER_OPTIONS = Schema(
+    "heater",
+    (
+        replace(SWITCH_OPTIONS["switch"], required=False, default_doc=_ONE_HEATER),
+        _heater_option(SWITCH_OPTIONS["power_w"], "switch"),
+        replace(
+            SWITCH_OPTIONS["power_sensor"],
+            doc="the heater's actual power (W, kW, MW); else its set or rated power counts",
+        ),
+        SWITCH_OPTIONS["idle_timeout_s"],
+        replace(
+            POWER_OPTIONS["entity"],
+            name="heater_entity",
+            required=False,
+            default_doc=_ONE_HEATER,
+            doc="a variable-power heater: the `number.*` / `input_number.*` that sets its power",
+        ),
+        *(_heater_option(POWER_OPTIONS[n], "heater_entity") for n in _POWER_ONLY),
+        replace(STAGED_OPTIONS["stages"], required=False, default_doc=_ONE_HEATER),
+        *(STAGED_OPTIONS[n] for n in _STAGED_ONLY[1:]),
+    ),
+)
+#: Every option a water heater app reads: the common ones (its own `mode`), the heater's,
+#: the tank's.
 WATER_HEATER_SCHEMA = (
     Schema(
         "water_heater",
@@ -140,16 +185,19 @@ WATER_HEATER_SCHEMA = (
             for o in COMMON_OPTIONS.with_defaults("water_heater", phases=1)
         ),
     )
-    + SWITCH_OPTIONS
+    + HEATER_OPTIONS
     + TANK_OPTIONS
 )
+
+HeaterSettings = SwitchSettings | PowerSettings | StagedSettings
 
 
 @dataclass(frozen=True)
 class WaterHeaterSettings:
-    """A tank: its heater switch, its temperature, its thermostat, its volume."""
+    """A tank: its heater (a switch, a variable-power entity or staged elements), its
+    temperature, its thermostat, its volume."""
 
-    heater: SwitchSettings
+    heater: HeaterSettings
     temperature_sensor: str
     volume_l: float
     tank: TankSettings
@@ -163,29 +211,96 @@ def parse_water_heater(
     """Parse a water heater app's `self.args`; raises LoadConfigError listing every problem."""
     r = ArgReader(f"app '{name}'", args, ignore=APPDAEMON_KEYS)
     o = WATER_HEATER_SCHEMA
-    common = read_common(r, name, LoadKind.PLUG, o)
+    given = [k for k in HEATER_KEYS if r.has(k)]
+    kind = LoadKind.PLUG if given in ([], ["switch"]) else LoadKind.EVSE
+    common = read_common(r, name, kind, o)
     heater_mode: HeaterMode = common.mode  # type: ignore[assignment]  # our own `mode` parser
     common = replace(common, mode=ENGINE_MODE[heater_mode])
-    switch = o["switch"].read(r)
-    sensor = o["power_sensor"].read(r)
-    idle_s = o["idle_timeout_s"].read(r)
+    heater = _read_heater(r, o, given, common.phases)
     tank, volume_l, temp_entity, stale_s = read_tank(r)
     r.finish()
     if r.errors:
         raise LoadConfigError(r.errors)
-    assert switch is not None and temp_entity is not None
-    heater = SwitchSettings(
-        switch=switch,
-        power_sensor=sensor,
-        idle_timeout_s=idle_s if idle_s is not None else o.default("idle_timeout_s"),
-    )
+    assert heater is not None and temp_entity is not None
+    if isinstance(heater, PowerSettings):
+        common = replace(common, power_range_w=(heater.min_power_w, heater.max_power_w))
+        rated_w = heater.max_power_w
+    elif isinstance(heater, StagedSettings):
+        common = replace(common, step_line_w=heater.step_line_w)
+        rated_w = max(heater.power_w(step) for step in heater.allowed)
+    else:
+        rated_w = float(common.power_w or 0.0)
     return common, WaterHeaterSettings(
         heater=heater,
         temperature_sensor=temp_entity,
         volume_l=volume_l,
-        tank=replace(tank, rated_w=float(common.power_w or 0.0)),
+        tank=replace(tank, rated_w=rated_w),
         mode=heater_mode,
         temp_stale_s=stale_s,
+    )
+
+
+def _read_heater(r: ArgReader, o: Schema, given: list[str], phases: int) -> HeaterSettings | None:
+    """The one heater the keys describe; an error naming the keys when there is not exactly
+    one, or when a key of another heater kind is given with it."""
+    for key in HEATER_OPTIONS.names:
+        r.has(key)  # known keys, whichever heater: an error lists them all as allowed
+    if len(given) != 1:
+        r.error(
+            " / ".join(HEATER_KEYS),
+            given or None,
+            "exactly one is required (the heater): a `switch`, a variable-power "
+            "`heater_entity` or staged elements `stages`",
+        )
+        return None
+    chosen = given[0]
+    own = {"switch": _SWITCH_ONLY, "heater_entity": _POWER_ONLY, "stages": _STAGED_ONLY}
+    for other, keys in own.items():
+        for key in keys if other != chosen else ():
+            if key not in own[chosen] and r.has(key):
+                r.error(key, r.raw(key), f"belongs to a `{other}` heater, not with `{chosen}`")
+    sensor = o["power_sensor"].read(r)
+    if chosen == "switch":
+        switch = o["switch"].read(r)
+        if not r.has("power_w"):  # its value is read (and checked) by read_common
+            r.error("power_w", None, "required with `switch`: the element's rated power (W)")
+        idle_s = o["idle_timeout_s"].read(r)
+        if switch is None:
+            return None
+        return SwitchSettings(switch=switch, power_sensor=sensor, idle_timeout_s=idle_s)
+    if chosen == "heater_entity":
+        entity = o["heater_entity"].read(r)
+        unit = o["unit"].read(r)
+        if not r.has("max_power_w"):
+            r.error("max_power_w", None, "required with `heater_entity`: its highest power (W)")
+        min_w, max_w, step_w = read_power_range(r, o)
+        enable = o["enable_switch"].read(r)
+        if entity is None:
+            return None
+        return PowerSettings(
+            entity=entity,
+            unit=unit,
+            min_power_w=min_w,
+            max_power_w=max_w,
+            step_w=step_w,
+            enable_switch=enable,
+            power_sensor=sensor,
+        )
+    stages, steps = read_stages(r, phases)
+    min_on_s = o["min_on_s"].read(r)
+    min_off_s = o["min_off_s"].read(r)
+    switches = [s.switch for s in stages]
+    if len(set(switches)) != len(switches):
+        r.error("stages", switches, "each element needs its own switch")
+    if not stages:
+        return None
+    return StagedSettings(
+        stages=stages,
+        steps=steps,
+        phases=phases,
+        min_on_s=min_on_s,
+        min_off_s=min_off_s,
+        power_sensor=sensor,
     )
 
 
