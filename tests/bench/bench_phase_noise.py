@@ -3,7 +3,7 @@ phase detector must neither remap nor tell anything (issue 11). The test suite r
 of the same house (`tests/scenarios/test_phase_intelligence.py`); this is the long run.
 
 Run: `python tests/bench/bench_phase_noise.py [SEEDS...]` from the repository root (not
-collected by pytest; 5 to 11 minutes per seed). Prints per seed the seconds it took, the remaps
+collected by pytest; 2 to 11 minutes per seed). Prints per seed the seconds it took, the remaps
 and notifications (both must be empty) and exits 1 if any seed had one.
 """
 
