@@ -31,6 +31,8 @@ SITE = Site(phases=3, voltage_v=230.0, main_breaker_a=25.0)
 
 def test_inverter_phase_current_from_its_limits() -> None:
     assert inverter_phase_a(SITE) is None
+    # An inverter section with neither limit caps nothing.
+    assert inverter_phase_a(Site(phases=3, main_breaker_a=25.0, inverter=InverterLimits())) is None
     # 6900 W over three phases at 230 V: 10 A per phase; asymmetric, all of it on one phase.
     symmetric = Site(
         phases=3, main_breaker_a=25.0, inverter=InverterLimits(max_w=6900.0, asymmetric=False)
