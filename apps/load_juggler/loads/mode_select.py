@@ -8,6 +8,7 @@ unavailable helper (HA restarting) keeps the mode in force.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from appdaemon.plugins.hass.hassapi import Hass
@@ -46,26 +47,11 @@ class ModeSelect:
         select = settings.mode_select
         if not select:
             return None
-        try:
-            full = self._app.get_state(select, attribute="all")
-        except Exception:
-            full = None
-        if not full:
-            self._app.log(
-                f"mode_select {select} does not exist; create an input_select helper with the "
-                f"options {', '.join(MODE_OPTIONS)}. "
-                f"Using mode '{settings.mode.value}' until then",
-                level="WARNING",
-            )
+        found = read_select(self._app, select, MODE_OPTIONS, settings.mode.value)
+        if found is None:
             return select
-        options = list((full.get("attributes") or {}).get("options") or [])
-        missing = [o for o in MODE_OPTIONS if o not in options]
+        state, missing = found
         if missing:
-            self._app.log(
-                f"mode_select {select} lacks the option(s) {', '.join(missing)} "
-                f"(it has: {', '.join(map(str, options)) or 'none'})",
-                level="WARNING",
-            )
             if settings.fix_mode_options:
                 self._fix_options(select)
             else:
@@ -74,7 +60,7 @@ class ModeSelect:
                     "set the options",
                     level="WARNING",
                 )
-        self.take(select, full.get("state"), initial=True)
+        self.take(select, state, initial=True)
         return select
 
     def _fix_options(self, select: str) -> None:
@@ -111,3 +97,30 @@ class ModeSelect:
                 self._changed_s = now_s
         if changed and not initial:
             self._app.log(f"mode -> {MODE_WORDS[mode]} (from {select}); takes effect next cycle")
+
+
+def read_select(
+    app: Hass, select: str, options: Sequence[str], fallback: str
+) -> tuple[Any, list[str]] | None:
+    """The helper's state and the `options` it lacks, each problem logged once at WARNING;
+    None (the app keeps its `fallback` mode) when the helper does not exist."""
+    try:
+        full = app.get_state(select, attribute="all")
+    except Exception:
+        full = None
+    if not full:
+        app.log(
+            f"mode_select {select} does not exist; create an input_select helper with the "
+            f"options {', '.join(options)}. Using mode '{fallback}' until then",
+            level="WARNING",
+        )
+        return None
+    have = list((full.get("attributes") or {}).get("options") or [])
+    missing = [o for o in options if o not in have]
+    if missing:
+        app.log(
+            f"mode_select {select} lacks the option(s) {', '.join(missing)} "
+            f"(it has: {', '.join(map(str, have)) or 'none'})",
+            level="WARNING",
+        )
+    return full.get("state"), missing

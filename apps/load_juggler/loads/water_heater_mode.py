@@ -19,6 +19,7 @@ from ..config.kinds.water_heater import ENGINE_MODE, parse_heater_mode
 from ..engine.model import Mode
 from ..engine.tank_thermostat import HeaterMode
 from .device_host import UNAVAILABLE_STATES
+from .mode_select import read_select
 
 #: The options a water heater's `input_select` offers, in the order they are set.
 HEATER_MODE_WORDS: dict[HeaterMode, str] = {
@@ -65,29 +66,13 @@ class HeaterModeSelect:
         select = self._settings.mode_select
         if not select:
             return None
-        try:
-            full = self._app.get_state(select, attribute="all")
-        except Exception:
-            full = None
-        if not full:
-            self._app.log(
-                f"mode_select {select} does not exist; create an input_select helper with the "
-                f"options {', '.join(HEATER_MODE_OPTIONS)}. Using mode "
-                f"'{self._configured.value}' until then",
-                level="WARNING",
-            )
+        found = read_select(self._app, select, HEATER_MODE_OPTIONS, self._configured.value)
+        if found is None:
             return select
-        options = list((full.get("attributes") or {}).get("options") or [])
-        missing = [o for o in HEATER_MODE_OPTIONS if o not in options]
-        if missing:
-            self._app.log(
-                f"mode_select {select} lacks the option(s) {', '.join(missing)} "
-                f"(it has: {', '.join(map(str, options)) or 'none'})",
-                level="WARNING",
-            )
-            if self._settings.fix_mode_options:
-                self._call("input_select/set_options", select, options=list(HEATER_MODE_OPTIONS))
-        self.take(select, full.get("state"), initial=True)
+        state, missing = found
+        if missing and self._settings.fix_mode_options:
+            self._call("input_select/set_options", select, options=list(HEATER_MODE_OPTIONS))
+        self.take(select, state, initial=True)
         return select
 
     def take(self, select: str, option: Any, *, initial: bool, now_s: float | None = None) -> None:
